@@ -1,0 +1,17 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ObservabilityModule } from '@app/observability';
+
+/**
+ * The service: library modules composed, nothing else. The configuration
+ * module is built by the caller so that bad settings stop start-up before
+ * any other module exists.
+ */
+@Module({})
+export class AppModule {
+  static register(config: DynamicModule): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [config, ObservabilityModule],
+    };
+  }
+}

@@ -1,0 +1,1 @@
+export { ApiClientModule } from './api-client.module.js';

@@ -1,0 +1,145 @@
+import { ConfigValidationError, ServiceConfig } from './service-config.js';
+
+const valid = {
+  API_BASE_URL: 'http://127.0.0.1:3000/',
+  OAUTH2_TOKEN_URL: 'http://127.0.0.1:4444/oauth2/token',
+  OAUTH2_CLIENT_ID: 'processor',
+  OAUTH2_CLIENT_SECRET: 's3cr3t-value',
+};
+
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    ServiceConfig.fromEnvironment(env);
+  } catch (error) {
+    if (error instanceof ConfigValidationError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('ServiceConfig', () => {
+  it('applies the contract defaults', () => {
+    const config = ServiceConfig.fromEnvironment(valid);
+    expect(config.api.baseUrl).toBe('http://127.0.0.1:3000');
+    expect(config.auth).toMatchObject({
+      scope: 'read write',
+      authMethod: 'client_secret_basic',
+      requestTimeoutMs: 30_000,
+    });
+    expect(config.tasks).toMatchObject({
+      pollingIntervalMs: 30_000,
+      concurrencyLimit: 5,
+      prefetchLimit: 256,
+      shutdownTimeoutMs: 30_000,
+      staleTaskTimeoutMs: 900_000,
+      shard: undefined,
+      runOnce: false,
+    });
+    expect(config.resilience).toEqual({
+      maxRetries: 3,
+      breakerThreshold: 5,
+      breakerResetMs: 60_000,
+    });
+    expect(config.embeddings).toMatchObject({
+      baseUrl: 'https://api.openai.com/v1',
+      timeoutMs: 60_000,
+      batchSize: 128,
+      batchWaitMs: 10,
+      maxConcurrentRequests: 4,
+    });
+    expect(config.observability).toEqual({
+      metricsPort: 8001,
+      logLevel: 'info',
+    });
+  });
+
+  it('derives the Ory token endpoint from the project slug', () => {
+    const { OAUTH2_TOKEN_URL: _, ...rest } = valid;
+    const config = ServiceConfig.fromEnvironment({
+      ...rest,
+      ORY_PROJECT_SLUG: 'happy-lamport-123',
+    });
+    expect(config.auth.tokenUrl).toBe(
+      'https://happy-lamport-123.projects.oryapis.com/oauth2/token',
+    );
+  });
+
+  it('names every problem on its own line', () => {
+    expect(
+      problemsOf({
+        CONCURRENCY_LIMIT: 'abc',
+        WORKER_SHARD: '2/2',
+        LOG_LEVEL: 'loud',
+        OAUTH2_CLIENT_SECRET: '',
+      }),
+    ).toEqual([
+      'API_BASE_URL is required',
+      'set ORY_PROJECT_SLUG or OAUTH2_TOKEN_URL',
+      'OAUTH2_CLIENT_ID is required',
+      'OAUTH2_CLIENT_SECRET is required',
+      'CONCURRENCY_LIMIT must be a positive integer (got "abc")',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
+      'WORKER_SHARD must look like i/n with 0 <= i < n (got "2/2")',
+    ]);
+  });
+
+  it.each([
+    ['POLLING_INTERVAL_SECONDS', '0', 'must be a positive integer'],
+    ['PREFETCH_LIMIT', '-1', 'must be a non-negative integer'],
+    ['METRICS_PORT', '70000', 'must be a port number from 0 to 65535'],
+    ['OAUTH2_TOKEN_AUTH_METHOD', 'private_key_jwt', 'must be one of'],
+    ['API_BASE_URL', 'ftp://x', 'must be an http(s) URL'],
+    ['EMBEDDING_BATCH_SIZE', '4096', 'must be at most 2048'],
+    ['RUN_ONCE', 'yes', 'must be one of true, false, 1, 0'],
+  ])('rejects %s=%s', (name, value, message) => {
+    const problems = problemsOf({ ...valid, [name]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(name);
+    expect(problems[0]).toContain(message);
+  });
+
+  it('never echoes a secret in an error line', () => {
+    const problems = problemsOf({
+      ...valid,
+      EMBEDDING_PROVIDER: 'openai',
+      OPENAI_API_KEY: 'your_openai_api_key_here',
+    });
+    expect(problems).toEqual([
+      'OPENAI_API_KEY is required when EMBEDDING_PROVIDER is openai (it is unset or the placeholder)',
+    ]);
+  });
+
+  it.each([
+    [{}, 'mock', 'OPENAI_API_KEY is not set'],
+    [
+      { OPENAI_API_KEY: 'your_openai_api_key_here' },
+      'mock',
+      'OPENAI_API_KEY is the placeholder',
+    ],
+    [
+      { OPENAI_API_KEY: 'sk-x', EMBEDDING_PROVIDER: 'mock' },
+      'mock',
+      'EMBEDDING_PROVIDER is mock',
+    ],
+    [{ OPENAI_API_KEY: 'sk-x' }, 'openai', 'OPENAI_API_KEY is set'],
+  ])('chooses the embedding provider for %o', (env, kind, reason) => {
+    const { provider } = ServiceConfig.fromEnvironment({
+      ...valid,
+      ...env,
+    }).embeddings;
+    expect(provider).toMatchObject({ kind, reason });
+  });
+
+  it('reads run-once from RUN_ONCE or --once, and the shard', () => {
+    expect(ServiceConfig.fromEnvironment(valid, ['--once']).tasks.runOnce).toBe(
+      true,
+    );
+    const config = ServiceConfig.fromEnvironment({
+      ...valid,
+      RUN_ONCE: 'true',
+      WORKER_SHARD: '1/3',
+    });
+    expect(config.tasks.runOnce).toBe(true);
+    expect(config.tasks.shard).toEqual({ index: 1, count: 3 });
+  });
+});

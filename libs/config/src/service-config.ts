@@ -1,0 +1,228 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { EnvironmentVariables } from './environment.js';
+
+export type TokenAuthMethod = 'client_secret_basic' | 'client_secret_post';
+export type LogLevel =
+  'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Which embedding provider runs, and the sentence the start-up log gives for it. */
+export type EmbeddingProviderChoice =
+  | { kind: 'openai'; apiKey: string; reason: string }
+  | { kind: 'mock'; reason: string };
+
+export interface WorkerShard {
+  index: number;
+  count: number;
+}
+
+/** Every problem found in the environment, one readable line each. */
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.join('\n')}`);
+    this.name = 'ConfigValidationError';
+  }
+}
+
+const PLACEHOLDER_API_KEY = 'your_openai_api_key_here';
+const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1';
+const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+const int = (value: string | undefined, fallback: number): number =>
+  value === undefined || value === '' ? fallback : Number.parseInt(value, 10);
+
+const seconds = (value: string | undefined, fallback: number): number =>
+  int(value, fallback) * 1000;
+
+const withoutTrailingSlash = (url: string): string => url.replace(/\/+$/, '');
+
+/**
+ * The service's settings, typed and validated. Other modules inject this
+ * class; nothing outside the config module reads the environment.
+ * Durations are milliseconds.
+ */
+export class ServiceConfig {
+  readonly api: {
+    baseUrl: string;
+    requestTimeoutMs: number;
+    maxResponseBytes: number;
+  };
+  readonly auth: {
+    tokenUrl: string;
+    clientId: string;
+    clientSecret: string;
+    scope: string;
+    authMethod: TokenAuthMethod;
+    requestTimeoutMs: number;
+  };
+  readonly resilience: {
+    maxRetries: number;
+    breakerThreshold: number;
+    breakerResetMs: number;
+  };
+  readonly embeddings: {
+    provider: EmbeddingProviderChoice;
+    baseUrl: string;
+    timeoutMs: number;
+    batchSize: number;
+    batchWaitMs: number;
+    maxConcurrentRequests: number;
+  };
+  readonly tasks: {
+    pollingIntervalMs: number;
+    concurrencyLimit: number;
+    prefetchLimit: number;
+    shutdownTimeoutMs: number;
+    staleTaskTimeoutMs: number;
+    shard: WorkerShard | undefined;
+    runOnce: boolean;
+  };
+  readonly observability: {
+    metricsPort: number;
+    logLevel: LogLevel;
+  };
+
+  private constructor(env: EnvironmentVariables, argv: readonly string[]) {
+    const requestTimeoutMs = seconds(env.REQUEST_TIMEOUT, 30);
+    this.api = {
+      baseUrl: withoutTrailingSlash(env.API_BASE_URL!),
+      requestTimeoutMs,
+      maxResponseBytes: int(
+        env.API_MAX_RESPONSE_BYTES,
+        DEFAULT_MAX_RESPONSE_BYTES,
+      ),
+    };
+    this.auth = {
+      tokenUrl:
+        env.OAUTH2_TOKEN_URL ||
+        `https://${env.ORY_PROJECT_SLUG}.projects.oryapis.com/oauth2/token`,
+      clientId: env.OAUTH2_CLIENT_ID!,
+      clientSecret: env.OAUTH2_CLIENT_SECRET!,
+      scope: env.OAUTH2_SCOPE ?? 'read write',
+      authMethod: (env.OAUTH2_TOKEN_AUTH_METHOD ??
+        'client_secret_basic') as TokenAuthMethod,
+      requestTimeoutMs,
+    };
+    this.resilience = {
+      maxRetries: int(env.MAX_RETRIES, 3),
+      breakerThreshold: int(env.CIRCUIT_BREAKER_THRESHOLD, 5),
+      breakerResetMs: seconds(env.CIRCUIT_BREAKER_RESET_SECONDS, 60),
+    };
+    this.embeddings = {
+      provider: chooseEmbeddingProvider(env),
+      baseUrl: withoutTrailingSlash(
+        env.OPENAI_BASE_URL || DEFAULT_OPENAI_BASE_URL,
+      ),
+      timeoutMs: seconds(env.OPENAI_TIMEOUT, 60),
+      batchSize: int(env.EMBEDDING_BATCH_SIZE, 128),
+      batchWaitMs: int(env.EMBEDDING_BATCH_WAIT_MS, 10),
+      maxConcurrentRequests: int(env.OPENAI_MAX_CONCURRENT_REQUESTS, 4),
+    };
+    this.tasks = {
+      pollingIntervalMs: seconds(env.POLLING_INTERVAL_SECONDS, 30),
+      concurrencyLimit: int(env.CONCURRENCY_LIMIT, 5),
+      prefetchLimit: int(env.PREFETCH_LIMIT, 256),
+      shutdownTimeoutMs: seconds(env.SHUTDOWN_TIMEOUT_SECONDS, 30),
+      staleTaskTimeoutMs: seconds(env.STALE_TASK_TIMEOUT_SECONDS, 900),
+      shard: parseShard(env.WORKER_SHARD),
+      runOnce:
+        env.RUN_ONCE === 'true' ||
+        env.RUN_ONCE === '1' ||
+        argv.includes('--once'),
+    };
+    this.observability = {
+      metricsPort: int(env.METRICS_PORT, 8001),
+      logLevel: (env.LOG_LEVEL ?? 'info') as LogLevel,
+    };
+  }
+
+  /**
+   * Validates the raw environment and builds the typed settings.
+   * @throws ConfigValidationError listing every problem, one line each.
+   */
+  static fromEnvironment(
+    raw: Record<string, string | undefined>,
+    argv: readonly string[] = [],
+  ): ServiceConfig {
+    const env = plainToInstance(EnvironmentVariables, blankAsUnset(raw));
+    const problems = validateSync(env, { forbidUnknownValues: false }).flatMap(
+      // A missing value is reported as missing, not also as malformed.
+      ({ constraints = {} }) => [
+        constraints.isNotEmpty ?? Object.values(constraints)[0],
+      ],
+    );
+    problems.push(...crossFieldProblems(env));
+    if (problems.length > 0) throw new ConfigValidationError(problems);
+    return new ServiceConfig(env, argv);
+  }
+}
+
+/** An empty variable (`FOO=`) means "use the default", as in most .env tooling. */
+const blankAsUnset = (raw: Record<string, string | undefined>) =>
+  Object.fromEntries(Object.entries(raw).filter(([, value]) => value?.trim()));
+
+function crossFieldProblems(env: EnvironmentVariables): string[] {
+  const problems: string[] = [];
+  if (env.WORKER_SHARD && /^\d+\/\d+$/.test(env.WORKER_SHARD)) {
+    const shard = parseShard(env.WORKER_SHARD)!;
+    if (shard.count < 1 || shard.index >= shard.count) {
+      problems.push(
+        `WORKER_SHARD must look like i/n with 0 <= i < n (got "${env.WORKER_SHARD}")`,
+      );
+    }
+  }
+  if (env.METRICS_PORT && Number(env.METRICS_PORT) > 65535) {
+    problems.push(
+      `METRICS_PORT must be a port number from 0 to 65535 (got "${env.METRICS_PORT}")`,
+    );
+  }
+  if (env.EMBEDDING_BATCH_SIZE && Number(env.EMBEDDING_BATCH_SIZE) > 2048) {
+    problems.push(
+      `EMBEDDING_BATCH_SIZE must be at most 2048, OpenAI's limit of inputs per request (got "${env.EMBEDDING_BATCH_SIZE}")`,
+    );
+  }
+  if (
+    env.EMBEDDING_PROVIDER === 'openai' &&
+    !usableApiKey(env.OPENAI_API_KEY)
+  ) {
+    problems.push(
+      'OPENAI_API_KEY is required when EMBEDDING_PROVIDER is openai (it is unset or the placeholder)',
+    );
+  }
+  return problems;
+}
+
+function parseShard(value: string | undefined): WorkerShard | undefined {
+  if (!value) return undefined;
+  const [index, count] = value.split('/').map((part) => Number(part));
+  return { index, count };
+}
+
+const usableApiKey = (key: string | undefined): key is string =>
+  key !== undefined && key.trim() !== '' && key !== PLACEHOLDER_API_KEY;
+
+function chooseEmbeddingProvider(
+  env: EnvironmentVariables,
+): EmbeddingProviderChoice {
+  const setting = env.EMBEDDING_PROVIDER ?? 'auto';
+  if (setting === 'mock') {
+    return { kind: 'mock', reason: 'EMBEDDING_PROVIDER is mock' };
+  }
+  if (usableApiKey(env.OPENAI_API_KEY)) {
+    return {
+      kind: 'openai',
+      apiKey: env.OPENAI_API_KEY,
+      reason:
+        setting === 'openai'
+          ? 'EMBEDDING_PROVIDER is openai'
+          : 'OPENAI_API_KEY is set',
+    };
+  }
+  return {
+    kind: 'mock',
+    reason:
+      env.OPENAI_API_KEY === PLACEHOLDER_API_KEY
+        ? 'OPENAI_API_KEY is the placeholder'
+        : 'OPENAI_API_KEY is not set',
+  };
+}

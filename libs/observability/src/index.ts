@@ -1,0 +1,7 @@
+export { ObservabilityModule } from './observability.module.js';
+export { METRIC } from './metrics.js';
+export {
+  ReadinessRegistry,
+  type ReadinessCheck,
+} from './readiness.registry.js';
+export { InjectMetric } from '@willsoto/nestjs-prometheus';

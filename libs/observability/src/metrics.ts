@@ -1,0 +1,88 @@
+import {
+  makeCounterProvider,
+  makeGaugeProvider,
+  makeHistogramProvider,
+} from '@willsoto/nestjs-prometheus';
+
+/**
+ * Every metric of CONTRACT.md §4, declared in one place so that the
+ * dashboards, the alert rules and the tests have a single list to match.
+ * Inject one with `@InjectMetric(METRIC.tasksProcessed)`.
+ */
+export const METRIC = {
+  tasksProcessed: 'ai_tasks_processed_total',
+  taskDuration: 'ai_task_processing_duration_seconds',
+  tasksInFlight: 'ai_tasks_in_flight',
+  claimConflicts: 'ai_task_claim_conflicts_total',
+  apiRequests: 'api_requests_total',
+  apiRequestDuration: 'api_request_duration_seconds',
+  tokenRequests: 'oauth2_token_requests_total',
+  openaiRequests: 'openai_requests_total',
+  openaiTokens: 'openai_tokens_used_total',
+  openaiBatchSize: 'openai_batch_size',
+  breakerState: 'circuit_breaker_state',
+  lastSuccessfulPoll: 'ai_task_last_successful_poll_timestamp_seconds',
+} as const;
+
+export const metricProviders = [
+  makeCounterProvider({
+    name: METRIC.tasksProcessed,
+    help: 'Tasks finished by this processor, by outcome',
+    labelNames: ['task_type', 'status'],
+  }),
+  makeHistogramProvider({
+    name: METRIC.taskDuration,
+    help: 'Time from claim to the task being reported back',
+    labelNames: ['task_type'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+  }),
+  makeGaugeProvider({
+    name: METRIC.tasksInFlight,
+    help: 'Tasks claimed and not yet reported back',
+  }),
+  makeCounterProvider({
+    name: METRIC.claimConflicts,
+    help: 'Claims refused with 409 because another worker took the task',
+  }),
+  makeCounterProvider({
+    name: METRIC.apiRequests,
+    help: 'Requests to the tasks API, by route template and answer',
+    labelNames: ['endpoint', 'method', 'status_code'],
+  }),
+  makeHistogramProvider({
+    name: METRIC.apiRequestDuration,
+    help: 'Duration of requests to the tasks API',
+    labelNames: ['endpoint', 'method'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  }),
+  makeCounterProvider({
+    name: METRIC.tokenRequests,
+    help: 'Requests to the OAuth2 token endpoint',
+    labelNames: ['status'],
+  }),
+  makeCounterProvider({
+    name: METRIC.openaiRequests,
+    help: 'Embeddings requests, by model and outcome',
+    labelNames: ['model', 'status'],
+  }),
+  makeCounterProvider({
+    name: METRIC.openaiTokens,
+    help: 'Tokens reported used by the embedding provider',
+    labelNames: ['model', 'type'],
+  }),
+  makeHistogramProvider({
+    name: METRIC.openaiBatchSize,
+    help: 'Inputs per embeddings request',
+    labelNames: ['model'],
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048],
+  }),
+  makeGaugeProvider({
+    name: METRIC.breakerState,
+    help: 'Circuit breaker state: 0 closed, 1 open, 2 half-open',
+    labelNames: ['service'],
+  }),
+  makeGaugeProvider({
+    name: METRIC.lastSuccessfulPoll,
+    help: 'Unix time of the last poll of the tasks API that succeeded',
+  }),
+];

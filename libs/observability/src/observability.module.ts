@@ -1,0 +1,59 @@
+import { Global, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { PrometheusModule } from '@willsoto/nestjs-prometheus';
+import { LoggerModule } from 'nestjs-pino';
+import { ServiceConfig } from '@app/config';
+import { HealthController } from './health.controller.js';
+import { metricProviders } from './metrics.js';
+import { ReadinessRegistry } from './readiness.registry.js';
+import { REDACTED_PATHS, makeSecretScrubber } from './secret-scrubber.js';
+
+const QUIET_ROUTES = new Set(['/metrics', '/health', '/ready']);
+
+function loggerParams(config: ServiceConfig) {
+  const embedding = config.embeddings.provider;
+  const scrub = makeSecretScrubber([
+    config.auth.clientSecret,
+    ...(embedding.kind === 'openai' ? [embedding.apiKey] : []),
+  ]);
+  const pretty = process.stdout.isTTY === true;
+  return {
+    pinoHttp: {
+      level: config.observability.logLevel,
+      redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
+      hooks: { streamWrite: scrub },
+      autoLogging: {
+        ignore: (req: { url?: string }) =>
+          QUIET_ROUTES.has(req.url?.split('?')[0] ?? ''),
+      },
+      ...(pretty
+        ? {
+            transport: { target: 'pino-pretty', options: { singleLine: true } },
+          }
+        : {}),
+    },
+  };
+}
+
+/**
+ * Logs, metrics, liveness and readiness: the one HTTP server of the service
+ * (`METRICS_PORT`) serves `/health`, `/ready` and `/metrics`.
+ */
+@Global()
+@Module({
+  imports: [
+    LoggerModule.forRootAsync({
+      inject: [ServiceConfig],
+      useFactory: loggerParams,
+    }),
+    PrometheusModule.register({
+      path: '/metrics',
+      defaultMetrics: { enabled: true },
+    }),
+    TerminusModule.forRoot({ logger: false }),
+  ],
+  controllers: [HealthController],
+  providers: [...metricProviders, ReadinessRegistry],
+  exports: [...metricProviders, ReadinessRegistry],
+})
+export class ObservabilityModule {}

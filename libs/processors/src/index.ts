@@ -1,0 +1,1 @@
+export { ProcessorsModule } from './processors.module.js';
