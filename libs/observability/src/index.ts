@@ -5,3 +5,4 @@ export {
   type ReadinessCheck,
 } from './readiness.registry.js';
 export { InjectMetric } from '@willsoto/nestjs-prometheus';
+export { BreakerMonitor, type BreakerService } from './breaker-monitor.js';

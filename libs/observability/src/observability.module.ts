@@ -3,6 +3,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { LoggerModule } from 'nestjs-pino';
 import { ServiceConfig } from '@app/config';
+import { BreakerMonitor } from './breaker-monitor.js';
 import { HealthController } from './health.controller.js';
 import { metricProviders } from './metrics.js';
 import { ReadinessRegistry } from './readiness.registry.js';
@@ -53,7 +54,7 @@ function loggerParams(config: ServiceConfig) {
     TerminusModule.forRoot({ logger: false }),
   ],
   controllers: [HealthController],
-  providers: [...metricProviders, ReadinessRegistry],
-  exports: [...metricProviders, ReadinessRegistry],
+  providers: [...metricProviders, ReadinessRegistry, BreakerMonitor],
+  exports: [...metricProviders, ReadinessRegistry, BreakerMonitor],
 })
 export class ObservabilityModule {}

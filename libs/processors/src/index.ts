@@ -1,1 +1,6 @@
 export { ProcessorsModule } from './processors.module.js';
+export type {
+  ProcessableTask,
+  ProcessingResult,
+  TaskProcessor,
+} from './task-processor.js';

@@ -1,0 +1,22 @@
+/** The token endpoint refused or failed; the message never contains a secret. */
+export class TokenEndpointError extends Error {
+  constructor(
+    message: string,
+    /** False when retrying cannot help (credentials refused, bad request). */
+    readonly transient: boolean,
+  ) {
+    super(message);
+    this.name = 'TokenEndpointError';
+  }
+}
+
+/**
+ * OAuth2 client-credentials access tokens (CONTRACT.md §2), cached until
+ * shortly before they expire. Injected by this class.
+ */
+export abstract class TokenProvider {
+  /** A valid access token; concurrent callers share one renewal. */
+  abstract getToken(): Promise<string>;
+  /** Drops the cached token (the API answered 401/403 with it). */
+  abstract invalidate(): void;
+}
