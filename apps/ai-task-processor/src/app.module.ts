@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ObservabilityModule } from '@app/observability';
+import { TasksModule } from '@app/tasks';
 
 /**
  * The service: library modules composed, nothing else. The configuration
@@ -11,7 +12,7 @@ export class AppModule {
   static register(config: DynamicModule): DynamicModule {
     return {
       module: AppModule,
-      imports: [config, ObservabilityModule],
+      imports: [config, ObservabilityModule, TasksModule],
     };
   }
 }

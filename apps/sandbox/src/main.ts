@@ -1,8 +1,27 @@
-import { NestFactory } from '@nestjs/core';
-import { SandboxModule } from './sandbox.module.js';
+import { startSandbox } from './sandbox.js';
+import { readSandboxEnvironment } from './sandbox-env.js';
 
-async function bootstrap() {
-  const app = await NestFactory.create(SandboxModule);
-  await app.listen(process.env.port ?? 3000);
+const environment = readSandboxEnvironment(process.env, process.argv.slice(2));
+if (!environment.ok) {
+  process.stderr.write(`${environment.problems.join('\n')}\n`);
+  process.exit(1);
 }
-await bootstrap();
+
+const sandbox = await startSandbox(environment.options);
+// One JSON line that scripts and tests parse for the bound port; never the secret.
+process.stdout.write(
+  `${JSON.stringify({
+    msg: 'sandbox listening',
+    url: sandbox.url,
+    port: sandbox.port,
+    tokenUrl: sandbox.tokenUrl,
+    embeddingsUrl: sandbox.embeddingsUrl,
+    clientId: sandbox.clientId,
+    seeded: sandbox.stats().tasks.total,
+  })}\n`,
+);
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const)
+  process.once(signal, () => {
+    void sandbox.close().then(() => process.exit(0));
+  });

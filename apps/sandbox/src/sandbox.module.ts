@@ -1,10 +1,48 @@
-import { Module } from '@nestjs/common';
-import { SandboxController } from './sandbox.controller.js';
-import { SandboxService } from './sandbox.service.js';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { AdminController } from './admin/admin.controller.js';
+import { SandboxAdmin } from './admin/sandbox-admin.js';
+import { EmbeddingsController } from './embeddings/embeddings.controller.js';
+import { EmbeddingsService } from './embeddings/embeddings.service.js';
+import { BearerTokenGuard } from './issuer/bearer-token.guard.js';
+import { TokenIntrospector } from './issuer/token-introspector.js';
+import { TokenIssuer } from './issuer/token-issuer.js';
+import { TokenStore } from './issuer/token-store.js';
+import { SandboxSettings } from './settings.js';
+import { SandboxStats } from './stats.js';
+import { ObjectIdGenerator } from './tasks/task.js';
+import {
+  InMemoryTaskRepository,
+  TaskRepository,
+} from './tasks/task-repository.js';
+import { TaskSeeder } from './tasks/task-seeder.js';
+import { TasksController } from './tasks/tasks.controller.js';
+import { TasksService } from './tasks/tasks.service.js';
+import { Faults } from './traffic/faults.js';
+import { TrafficMiddleware } from './traffic/traffic.middleware.js';
 
-@Module({
-  imports: [],
-  controllers: [SandboxController],
-  providers: [SandboxService],
-})
-export class SandboxModule {}
+/** The whole sandbox: tasks API, token issuer, embeddings endpoint, traffic control and admin. */
+@Module({})
+export class SandboxModule {
+  static register(settings: SandboxSettings): DynamicModule {
+    return {
+      module: SandboxModule,
+      controllers: [TasksController, EmbeddingsController, AdminController],
+      providers: [
+        { provide: SandboxSettings, useValue: settings },
+        { provide: TaskRepository, useClass: InMemoryTaskRepository },
+        ObjectIdGenerator,
+        SandboxStats,
+        TasksService,
+        TaskSeeder,
+        TokenStore,
+        TokenIssuer,
+        TokenIntrospector,
+        BearerTokenGuard,
+        EmbeddingsService,
+        Faults,
+        TrafficMiddleware,
+        SandboxAdmin,
+      ],
+    };
+  }
+}

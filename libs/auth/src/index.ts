@@ -1,2 +1,9 @@
 export { AuthModule } from './auth.module.js';
 export { TokenEndpointError, TokenProvider } from './token-provider.js';
+export {
+  DEFAULT_TOKEN_RETRY_BACKOFF,
+  TOKEN_CLOCK,
+  TOKEN_RETRY_BACKOFF,
+  type Clock,
+  type TokenRetryBackoff,
+} from './token-options.js';

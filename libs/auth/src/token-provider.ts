@@ -17,6 +17,10 @@ export class TokenEndpointError extends Error {
 export abstract class TokenProvider {
   /** A valid access token; concurrent callers share one renewal. */
   abstract getToken(): Promise<string>;
-  /** Drops the cached token (the API answered 401/403 with it). */
-  abstract invalidate(): void;
+  /**
+   * Drops the cached token (the API answered 401/403 with it). Given the
+   * refused token, drops it only while it is still the cached one, so that
+   * many calls refused at once cause one renewal, not one each.
+   */
+  abstract invalidate(refused?: string): void;
 }

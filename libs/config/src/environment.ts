@@ -128,4 +128,8 @@ export class EnvironmentVariables {
   LOG_LEVEL?: string;
 
   @IsOptional() @positiveInteger() API_MAX_RESPONSE_BYTES?: string;
+
+  /** `production` keeps logs JSON even on a terminal (pino-pretty is a dev dependency). */
+  @IsOptional()
+  NODE_ENV?: string;
 }

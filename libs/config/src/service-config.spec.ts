@@ -50,7 +50,12 @@ describe('ServiceConfig', () => {
     expect(config.observability).toEqual({
       metricsPort: 8001,
       logLevel: 'info',
+      prettyLogs: true,
     });
+    expect(
+      ServiceConfig.fromEnvironment({ ...valid, NODE_ENV: 'production' })
+        .observability.prettyLogs,
+    ).toBe(false);
   });
 
   it('derives the Ory token endpoint from the project slug', () => {

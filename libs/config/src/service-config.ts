@@ -80,6 +80,8 @@ export class ServiceConfig {
   readonly observability: {
     metricsPort: number;
     logLevel: LogLevel;
+    /** Pretty logs are allowed (development); used only when stdout is a terminal. */
+    prettyLogs: boolean;
   };
 
   private constructor(env: EnvironmentVariables, argv: readonly string[]) {
@@ -133,6 +135,7 @@ export class ServiceConfig {
     this.observability = {
       metricsPort: int(env.METRICS_PORT, 8001),
       logLevel: (env.LOG_LEVEL ?? 'info') as LogLevel,
+      prettyLogs: env.NODE_ENV !== 'production',
     };
   }
 

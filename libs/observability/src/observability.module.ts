@@ -17,7 +17,8 @@ function loggerParams(config: ServiceConfig) {
     config.auth.clientSecret,
     ...(embedding.kind === 'openai' ? [embedding.apiKey] : []),
   ]);
-  const pretty = process.stdout.isTTY === true;
+  const pretty =
+    config.observability.prettyLogs && process.stdout.isTTY === true;
   return {
     pinoHttp: {
       level: config.observability.logLevel,

@@ -1,1 +1,3 @@
 export { TasksModule } from './tasks.module.js';
+export { TaskPoller, type RunSummary } from './task-poller.js';
+export type { TaskOutcome } from './task-outcome.js';

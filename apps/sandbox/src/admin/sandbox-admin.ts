@@ -1,0 +1,204 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { TokenIssuer } from '../issuer/token-issuer.js';
+import { SandboxSettings, type SandboxSwitches } from '../settings.js';
+import {
+  SandboxStats,
+  type EmbeddingCounters,
+  type RouteTraffic,
+  type TaskCounters,
+} from '../stats.js';
+import {
+  TASK_STATES,
+  type TaskDocument,
+  type TaskState,
+  type WellFormedTask,
+} from '../tasks/task.js';
+import { parseNewTask } from '../tasks/task-bodies.js';
+import { TaskRepository } from '../tasks/task-repository.js';
+import {
+  TaskSeeder,
+  type SampleTaskOptions,
+  type SeedOptions,
+} from '../tasks/task-seeder.js';
+import { TasksService } from '../tasks/tasks.service.js';
+import {
+  Faults,
+  type ErrorFault,
+  type FaultsView,
+  type GarbageFault,
+  type LatencyFault,
+} from '../traffic/faults.js';
+import type { RouteName } from '../traffic/routes.js';
+
+export interface PickupLatency {
+  /** Tasks claimed at least once. */
+  count: number;
+  /** From `createdAt` to the first successful claim, in milliseconds. */
+  p50Ms: number;
+  p95Ms: number;
+  maxMs: number;
+}
+
+export interface StatsSnapshot extends TaskCounters {
+  tasks: Record<TaskState, number> & { total: number };
+  /** Calls of `GET /api/ai-tasks/pending`, whatever their answer. */
+  pendingCalls: number;
+  embeddings: EmbeddingCounters;
+  requests: Record<RouteName, RouteTraffic>;
+  pickup: PickupLatency | null;
+}
+
+/** One task's history, in epoch milliseconds. */
+export interface TaskTiming {
+  id: unknown;
+  state: TaskState;
+  createdAtMs: number;
+  firstClaimedAtMs: number | null;
+  lastClaimedAtMs: number | null;
+  completedAtMs: number | null;
+  claims: number;
+  completions: number;
+}
+
+/** A task body for `createTask`: any field left out is filled with a realistic one. */
+export type TaskDraft = SampleTaskOptions & {
+  type?: string;
+  content?: unknown;
+  callbackRoute?: string;
+  callbackParams?: Record<string, unknown>;
+};
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** Everything tests, benchmarks and demos do to a sandbox, in process or over /admin. */
+@Injectable()
+export class SandboxAdmin {
+  constructor(
+    @Inject(TasksService) private readonly tasks: TasksService,
+    @Inject(TaskRepository) private readonly repository: TaskRepository,
+    @Inject(TaskSeeder) private readonly seeder: TaskSeeder,
+    @Inject(SandboxStats) private readonly counters: SandboxStats,
+    @Inject(Faults) private readonly faults: Faults,
+    @Inject(TokenIssuer) private readonly issuer: TokenIssuer,
+    @Inject(SandboxSettings) private readonly settings: SandboxSettings,
+  ) {}
+
+  stats(): StatsSnapshot {
+    const byState = Object.fromEntries(
+      TASK_STATES.map((state) => [state, this.repository.count(state)]),
+    ) as Record<TaskState, number>;
+    const requests = this.counters.requests();
+    return {
+      tasks: { total: this.repository.size(), ...byState },
+      ...this.counters.tasks(),
+      pendingCalls: requests.pending.total,
+      embeddings: this.counters.embeddingCounters(),
+      requests,
+      pickup: this.pickup(),
+    };
+  }
+
+  seed(count: number, options?: SeedOptions): WellFormedTask[] {
+    return this.seeder.seed(count, options);
+  }
+
+  /** Creates a task through the API's own validation, as `POST /api/ai-tasks` would. */
+  createTask(draft: TaskDraft = {}): TaskDocument {
+    const { text, model, dimensions, legacy, ...fields } = draft;
+    const sample = this.seeder.sample({ text, model, dimensions, legacy });
+    const given = Object.entries(fields).filter(([, v]) => v !== undefined);
+    return this.tasks.create(
+      parseNewTask({ ...sample, ...Object.fromEntries(given) }),
+    );
+  }
+
+  /** Stores documents as given, malformed ones included. */
+  insertTasks(
+    documents: Record<string, unknown>[],
+    generateIds = true,
+  ): TaskDocument[] {
+    return documents.map((doc) => this.tasks.insertAsIs(doc, generateIds));
+  }
+
+  task(id: string): TaskDocument | undefined {
+    return this.repository.find(id)?.doc;
+  }
+
+  list(state?: TaskState): TaskDocument[] {
+    return this.repository.list(state).map((record) => record.doc);
+  }
+
+  timings(): TaskTiming[] {
+    return this.repository.list().map((record) => ({
+      id: record.doc._id,
+      state: record.doc.state,
+      createdAtMs: record.createdAtMs,
+      firstClaimedAtMs: record.firstClaimedAtMs ?? null,
+      lastClaimedAtMs: record.lastClaimedAtMs ?? null,
+      completedAtMs: record.completedAtMs ?? null,
+      claims: record.claims,
+      completions: record.completions,
+    }));
+  }
+
+  addLatency(fault: LatencyFault): FaultsView {
+    this.faults.addLatency(fault);
+    return this.faults.view();
+  }
+
+  addError(fault: ErrorFault): FaultsView {
+    this.faults.addError(fault);
+    return this.faults.view();
+  }
+
+  addGarbage(fault: GarbageFault = {}): FaultsView {
+    this.faults.addGarbage(fault);
+    return this.faults.view();
+  }
+
+  activeFaults(): FaultsView {
+    return this.faults.view();
+  }
+
+  resetFaults(): void {
+    this.faults.reset();
+  }
+
+  /** Revokes every issued token; answers how many were still valid. */
+  revokeAllTokens(): number {
+    return this.issuer.revokeAll();
+  }
+
+  switches(): SandboxSwitches {
+    return this.settings.switches();
+  }
+
+  updateSwitches(changes: Partial<SandboxSwitches>): SandboxSwitches {
+    Object.assign(this.settings, changes);
+    return this.settings.switches();
+  }
+
+  /** Empties the store, the stats and the faults; settings and tokens stay. */
+  reset(): void {
+    this.repository.clear();
+    this.counters.reset();
+    this.faults.reset();
+  }
+
+  private pickup(): PickupLatency | null {
+    const waits: number[] = [];
+    for (const record of this.repository.all())
+      if (record.firstClaimedAtMs !== undefined)
+        waits.push(record.firstClaimedAtMs - record.createdAtMs);
+    if (!waits.length) return null;
+    waits.sort((a, b) => a - b);
+    return {
+      count: waits.length,
+      p50Ms: percentile(waits, 50),
+      p95Ms: percentile(waits, 95),
+      maxMs: waits[waits.length - 1],
+    };
+  }
+}

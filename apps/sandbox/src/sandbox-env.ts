@@ -1,0 +1,158 @@
+import { parseArgs } from 'node:util';
+import type { SandboxOptions } from './settings.js';
+
+type Kind = 'port' | 'count' | 'seconds' | 'ms' | 'text' | 'switch';
+
+interface Setting {
+  env: string;
+  flag: string;
+  option: keyof SandboxOptions;
+  kind: Kind;
+}
+
+/** Every setting of the sandbox process: an environment variable and a flag (the flag wins). */
+export const SANDBOX_SETTINGS: readonly Setting[] = [
+  { env: 'SANDBOX_PORT', flag: 'port', option: 'port', kind: 'port' },
+  { env: 'SANDBOX_HOST', flag: 'host', option: 'host', kind: 'text' },
+  { env: 'SANDBOX_SEED', flag: 'seed', option: 'seed', kind: 'count' },
+  {
+    env: 'SANDBOX_SEED_LEGACY',
+    flag: 'seed-legacy',
+    option: 'seedLegacy',
+    kind: 'count',
+  },
+  {
+    env: 'SANDBOX_CLIENT_ID',
+    flag: 'client-id',
+    option: 'clientId',
+    kind: 'text',
+  },
+  {
+    env: 'SANDBOX_CLIENT_SECRET',
+    flag: 'client-secret',
+    option: 'clientSecret',
+    kind: 'text',
+  },
+  {
+    env: 'SANDBOX_TOKEN_TTL',
+    flag: 'token-ttl',
+    option: 'tokenTtlSeconds',
+    kind: 'seconds',
+  },
+  {
+    env: 'SANDBOX_HONOUR_LIMIT',
+    flag: 'honour-limit',
+    option: 'honourLimit',
+    kind: 'switch',
+  },
+  {
+    env: 'SANDBOX_CONFLICT_ON_CLAIM',
+    flag: 'conflict-on-claim',
+    option: 'conflictOnClaim',
+    kind: 'switch',
+  },
+  {
+    env: 'SANDBOX_EMBEDDINGS_LATENCY_MS',
+    flag: 'embeddings-latency-ms',
+    option: 'embeddingsLatencyMs',
+    kind: 'ms',
+  },
+  {
+    env: 'SANDBOX_EMBEDDINGS_API_KEY',
+    flag: 'embeddings-api-key',
+    option: 'embeddingsApiKey',
+    kind: 'text',
+  },
+  {
+    env: 'SANDBOX_KEEP_RESULTS',
+    flag: 'keep-results',
+    option: 'keepResults',
+    kind: 'switch',
+  },
+];
+
+/** The process defaults that differ from an in-process sandbox's. */
+const PROCESS_DEFAULTS: SandboxOptions = { port: 3000 };
+
+const SWITCH_WORDS: Record<string, boolean> = {
+  true: true,
+  '1': true,
+  yes: true,
+  false: false,
+  '0': false,
+  no: false,
+};
+
+function convert(
+  kind: Kind,
+  raw: string,
+): number | string | boolean | undefined {
+  switch (kind) {
+    case 'text':
+      return raw;
+    case 'switch':
+      return SWITCH_WORDS[raw.toLowerCase()];
+    case 'port': {
+      const port = /^\d+$/.test(raw) ? Number(raw) : NaN;
+      return port <= 65535 ? port : undefined;
+    }
+    case 'seconds':
+      return /^[1-9]\d*$/.test(raw) ? Number(raw) : undefined;
+    default:
+      return /^\d+$/.test(raw) ? Number(raw) : undefined;
+  }
+}
+
+const EXPECTED: Record<Kind, string> = {
+  port: 'a port number from 0 to 65535',
+  count: 'a non-negative integer',
+  seconds: 'a positive integer',
+  ms: 'a non-negative integer',
+  text: 'a string',
+  switch: 'true or false',
+};
+
+export type SandboxEnvironment =
+  { ok: true; options: SandboxOptions } | { ok: false; problems: string[] };
+
+/** Reads the process's settings; every invalid one is named, none is guessed. */
+export function readSandboxEnvironment(
+  env: NodeJS.ProcessEnv,
+  args: string[],
+): SandboxEnvironment {
+  let flags: Record<string, string | boolean | undefined>;
+  try {
+    flags = parseArgs({
+      args,
+      allowNegative: true,
+      options: Object.fromEntries(
+        SANDBOX_SETTINGS.map(({ flag, kind }) => [
+          flag,
+          { type: kind === 'switch' ? 'boolean' : 'string' },
+        ]),
+      ),
+    }).values;
+  } catch (error) {
+    return { ok: false, problems: [(error as Error).message] };
+  }
+  const options: Record<string, unknown> = { ...PROCESS_DEFAULTS };
+  const problems: string[] = [];
+  for (const { env: name, flag, option, kind } of SANDBOX_SETTINGS) {
+    const fromFlag = flags[flag];
+    if (typeof fromFlag === 'boolean') {
+      options[option] = fromFlag;
+      continue;
+    }
+    const raw = fromFlag ?? env[name];
+    if (raw === undefined || raw === '') continue;
+    const value = convert(kind, raw);
+    if (value === undefined)
+      problems.push(
+        `${fromFlag === undefined ? name : `--${flag}`} must be ${EXPECTED[kind]} (got "${raw}")`,
+      );
+    else options[option] = value;
+  }
+  return problems.length
+    ? { ok: false, problems }
+    : { ok: true, options: options as SandboxOptions };
+}

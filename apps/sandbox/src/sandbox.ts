@@ -1,0 +1,133 @@
+import type { AddressInfo } from 'node:net';
+import { ConsoleLogger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import {
+  SandboxAdmin,
+  type StatsSnapshot,
+  type TaskDraft,
+  type TaskTiming,
+} from './admin/sandbox-admin.js';
+import { ISSUER_PATH, TokenIssuer } from './issuer/token-issuer.js';
+import { SandboxModule } from './sandbox.module.js';
+import {
+  SandboxSettings,
+  type SandboxOptions,
+  type SandboxSwitches,
+} from './settings.js';
+import type { TaskDocument, TaskState, WellFormedTask } from './tasks/task.js';
+import type { SeedOptions } from './tasks/task-seeder.js';
+import type {
+  ErrorFault,
+  FaultsView,
+  GarbageFault,
+  LatencyFault,
+} from './traffic/faults.js';
+import { TrafficMiddleware } from './traffic/traffic.middleware.js';
+
+export type { SandboxOptions } from './settings.js';
+
+/** Request bodies up to this size are parsed, so that a result just over 10 MB gets the contract's 400, not a 413. */
+const BODY_LIMIT = '64mb';
+
+/** A running sandbox. Every control here is also an `/admin` route. */
+export interface Sandbox {
+  /** `http://127.0.0.1:PORT`: the tasks API base URL (`API_BASE_URL`). */
+  readonly url: string;
+  readonly port: number;
+  /** `${url}/oauth2/token` (`OAUTH2_TOKEN_URL`). */
+  readonly tokenUrl: string;
+  /** `${url}/v1` (`OPENAI_BASE_URL`). */
+  readonly embeddingsUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  stats(): StatsSnapshot;
+  seed(count: number, options?: SeedOptions): WellFormedTask[];
+  createTask(draft?: TaskDraft): TaskDocument;
+  insertTasks(
+    documents: Record<string, unknown>[],
+    generateIds?: boolean,
+  ): TaskDocument[];
+  task(id: string): TaskDocument | undefined;
+  tasks(state?: TaskState): TaskDocument[];
+  timings(): TaskTiming[];
+  readonly faults: {
+    latency(fault: LatencyFault): FaultsView;
+    error(fault: ErrorFault): FaultsView;
+    garbage(fault?: GarbageFault): FaultsView;
+    active(): FaultsView;
+    reset(): void;
+  };
+  revokeAllTokens(): number;
+  switches(): SandboxSwitches;
+  updateSwitches(changes: Partial<SandboxSwitches>): SandboxSwitches;
+  /** Empties tasks, stats and faults. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+function baseUrl(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+}
+
+/** Starts a sandbox on one HTTP server; resolves once it listens. */
+export async function startSandbox(
+  options: SandboxOptions = {},
+): Promise<Sandbox> {
+  const settings = new SandboxSettings(options);
+  const app = await NestFactory.create<NestExpressApplication>(
+    SandboxModule.register(settings),
+    {
+      bodyParser: false,
+      forceCloseConnections: true,
+      logger: new ConsoleLogger({
+        json: true,
+        logLevels: options.logLevels ?? ['error', 'warn', 'fatal'],
+      }),
+    },
+  );
+  // Hashing every 8 MB /pending answer for an ETag would cost more than building it.
+  app.set('etag', false);
+  app.disable('x-powered-by');
+  // Order matters: traffic control sees every request; the issuer reads its own bodies.
+  app.use(app.get(TrafficMiddleware).handle);
+  app.use(ISSUER_PATH, app.get(TokenIssuer).handle);
+  app.useBodyParser('json', { limit: BODY_LIMIT });
+  await app.listen(settings.port, settings.host);
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  const url = baseUrl(settings.host, port);
+  app.get(TokenIssuer).start(url);
+  const admin = app.get(SandboxAdmin);
+  if (settings.seed > 0)
+    admin.seed(settings.seed, { legacy: settings.seedLegacy });
+
+  return {
+    url,
+    port,
+    tokenUrl: `${url}${ISSUER_PATH}/token`,
+    embeddingsUrl: `${url}/v1`,
+    clientId: settings.clientId,
+    clientSecret: settings.clientSecret,
+    stats: () => admin.stats(),
+    seed: (count, seedOptions) => admin.seed(count, seedOptions),
+    createTask: (draft) => admin.createTask(draft),
+    insertTasks: (documents, generateIds) =>
+      admin.insertTasks(documents, generateIds),
+    task: (id) => admin.task(id),
+    tasks: (state) => admin.list(state),
+    timings: () => admin.timings(),
+    faults: {
+      latency: (fault) => admin.addLatency(fault),
+      error: (fault) => admin.addError(fault),
+      garbage: (fault) => admin.addGarbage(fault),
+      active: () => admin.activeFaults(),
+      reset: () => admin.resetFaults(),
+    },
+    revokeAllTokens: () => admin.revokeAllTokens(),
+    switches: () => admin.switches(),
+    updateSwitches: (changes) => admin.updateSwitches(changes),
+    reset: () => admin.reset(),
+    close: () => app.close(),
+  };
+}

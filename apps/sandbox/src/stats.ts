@@ -1,0 +1,121 @@
+import { Injectable } from '@nestjs/common';
+import { ROUTES, type RouteName } from './traffic/routes.js';
+
+export interface RouteTraffic {
+  total: number;
+  /** Answers by status code. */
+  byStatus: Record<string, number>;
+  /** Request bodies received and answer bodies sent, by their Content-Length. */
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export interface EmbeddingCounters {
+  /** Embeddings requests answered 200. */
+  requests: number;
+  /** Inputs embedded, counting each text of each request. */
+  inputs: number;
+  tokens: number;
+  /** Distinct (model, dimensions, text) embedded. */
+  distinctTexts: number;
+  /** Distinct texts embedded more than once: the waste batching and claims must avoid. */
+  textsEmbeddedMoreThanOnce: number;
+}
+
+export interface TaskCounters {
+  /** Successful claims: pending -> in_progress. */
+  claims: number;
+  /** Claims of a task that was no longer pending (answered 409, or 200 without conditional updates). */
+  claimConflicts: number;
+  /** Other updates refused with 409. */
+  rejectedTransitions: number;
+  /** in_progress -> pending. */
+  releases: number;
+  /** Updates to succeeded or failed that were applied. */
+  completions: number;
+  /** Tasks that were set to succeeded or failed more than once. */
+  tasksCompletedMoreThanOnce: number;
+}
+
+/** Counters for what tests and benchmarks assert on. No task data lives here. */
+@Injectable()
+export class SandboxStats {
+  private traffic = SandboxStats.emptyTraffic();
+  private counters = SandboxStats.emptyCounters();
+  private embedded = new Map<string, number>();
+  private embeddings = { requests: 0, inputs: 0, tokens: 0, repeated: 0 };
+
+  private static emptyTraffic(): Record<RouteName, RouteTraffic> {
+    return Object.fromEntries(
+      ROUTES.map((route) => [
+        route,
+        { total: 0, byStatus: {}, bytesIn: 0, bytesOut: 0 },
+      ]),
+    ) as Record<RouteName, RouteTraffic>;
+  }
+
+  private static emptyCounters(): TaskCounters {
+    return {
+      claims: 0,
+      claimConflicts: 0,
+      rejectedTransitions: 0,
+      releases: 0,
+      completions: 0,
+      tasksCompletedMoreThanOnce: 0,
+    };
+  }
+
+  answered(
+    route: RouteName,
+    status: number,
+    bytesIn: number,
+    bytesOut: number,
+  ): void {
+    const traffic = this.traffic[route];
+    traffic.total += 1;
+    traffic.byStatus[status] = (traffic.byStatus[status] ?? 0) + 1;
+    traffic.bytesIn += bytesIn;
+    traffic.bytesOut += bytesOut;
+  }
+
+  count(counter: keyof TaskCounters): void {
+    this.counters[counter] += 1;
+  }
+
+  /** One embeddings request answered: `keys` name each input by (model, dimensions, text). */
+  embeddedInputs(keys: readonly string[], tokens: number): void {
+    this.embeddings.requests += 1;
+    this.embeddings.inputs += keys.length;
+    this.embeddings.tokens += tokens;
+    for (const key of keys) {
+      const times = (this.embedded.get(key) ?? 0) + 1;
+      this.embedded.set(key, times);
+      if (times === 2) this.embeddings.repeated += 1;
+    }
+  }
+
+  requests(): Record<RouteName, RouteTraffic> {
+    return structuredClone(this.traffic);
+  }
+
+  tasks(): TaskCounters {
+    return { ...this.counters };
+  }
+
+  embeddingCounters(): EmbeddingCounters {
+    return {
+      requests: this.embeddings.requests,
+      inputs: this.embeddings.inputs,
+      tokens: this.embeddings.tokens,
+      distinctTexts: this.embedded.size,
+      textsEmbeddedMoreThanOnce: this.embeddings.repeated,
+    };
+  }
+
+  reset(): void {
+    this.traffic = SandboxStats.emptyTraffic();
+    this.counters = SandboxStats.emptyCounters();
+    this.embedded = new Map();
+    this.embeddings = { requests: 0, inputs: 0, tokens: 0, repeated: 0 };
+  }
+}

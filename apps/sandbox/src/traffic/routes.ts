@@ -1,0 +1,58 @@
+/** Every route the sandbox tells apart in its stats and faults. */
+export const ROUTES = [
+  'pending',
+  'list',
+  'patch',
+  'create',
+  'token',
+  'introspection',
+  'issuer',
+  'embeddings',
+  'other',
+] as const;
+export type RouteName = (typeof ROUTES)[number];
+
+/**
+ * PATCH calls by the state they ask for: a fault can hit only claims
+ * (`in_progress`), only result deliveries (`succeeded`, `failed`) or only
+ * releases (`pending`). These are decided once the body is read.
+ */
+export type TransitionPoint = 'claim' | 'complete' | 'release';
+
+/** Where a fault applies: a route, or the kind of a PATCH. */
+export type FaultPoint = RouteName | TransitionPoint;
+
+/** What a fault can target: one route or PATCH kind, or `tasks` for the four tasks-API routes. */
+export const FAULT_TARGETS = {
+  pending: ['pending'],
+  list: ['list'],
+  patch: ['patch'],
+  claim: ['claim'],
+  complete: ['complete'],
+  release: ['release'],
+  create: ['create'],
+  tasks: ['pending', 'list', 'patch', 'create'],
+  token: ['token'],
+  embeddings: ['embeddings'],
+} as const satisfies Record<string, readonly FaultPoint[]>;
+export type FaultTarget = keyof typeof FAULT_TARGETS;
+
+export function isFaultTarget(value: unknown): value is FaultTarget {
+  return typeof value === 'string' && Object.hasOwn(FAULT_TARGETS, value);
+}
+
+const TASKS = '/api/ai-tasks';
+
+/** Names the route of a request; `undefined` for the admin routes, which are never counted or faulted. */
+export function routeOf(method: string, path: string): RouteName | undefined {
+  if (path.startsWith('/admin/') || path === '/admin') return undefined;
+  if (path === `${TASKS}/pending` && method === 'GET') return 'pending';
+  if (path === TASKS && method === 'GET') return 'list';
+  if (path === TASKS && method === 'POST') return 'create';
+  if (path.startsWith(`${TASKS}/`) && method === 'PATCH') return 'patch';
+  if (path === '/oauth2/token' && method === 'POST') return 'token';
+  if (path === '/oauth2/introspect') return 'introspection';
+  if (path.startsWith('/oauth2/')) return 'issuer';
+  if (path === '/v1/embeddings' && method === 'POST') return 'embeddings';
+  return 'other';
+}

@@ -1,0 +1,50 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { SandboxSettings } from '../settings.js';
+import { SandboxStats } from '../stats.js';
+import { answerFault, answerGarbage } from './fault-answers.js';
+import { Faults } from './faults.js';
+import { routeOf, type RouteName } from './routes.js';
+
+const bytes = (value: unknown) => Number(value) || 0;
+
+/**
+ * The first middleware of the app, in front of the issuer, the tasks API and
+ * the embeddings endpoint alike: counts every request per route and applies
+ * the faults in force (latency, injected errors, garbage bodies).
+ */
+@Injectable()
+export class TrafficMiddleware {
+  constructor(
+    @Inject(Faults) private readonly faults: Faults,
+    @Inject(SandboxStats) private readonly stats: SandboxStats,
+    @Inject(SandboxSettings) private readonly settings: SandboxSettings,
+  ) {}
+
+  readonly handle = (req: Request, res: Response, next: NextFunction): void => {
+    const route = routeOf(req.method, req.path);
+    if (!route) return next();
+    const bytesIn = bytes(req.headers['content-length']);
+    res.once('finish', () =>
+      this.stats.answered(
+        route,
+        res.statusCode,
+        bytesIn,
+        bytes(res.getHeader('content-length')),
+      ),
+    );
+    const delay =
+      this.faults.latencyFor(route) +
+      (route === 'embeddings' ? this.settings.embeddingsLatencyMs : 0);
+    if (delay > 0) setTimeout(() => this.proceed(route, res, next), delay);
+    else this.proceed(route, res, next);
+  };
+
+  private proceed(route: RouteName, res: Response, next: NextFunction): void {
+    const fault = this.faults.takeError(route);
+    if (fault) return answerFault(route, res, fault);
+    const garbage = route === 'pending' ? this.faults.takeGarbage() : undefined;
+    if (garbage) return answerGarbage(res, garbage);
+    next();
+  }
+}

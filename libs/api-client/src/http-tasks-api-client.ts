@@ -1,0 +1,421 @@
+import { HttpService } from '@nestjs/axios';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { isAxiosError } from 'axios';
+import {
+  BrokenCircuitError,
+  type CircuitBreakerPolicy,
+  CircuitState,
+  ConsecutiveBreaker,
+  type RetryPolicy,
+  TaskCancelledError,
+  type TimeoutPolicy,
+  TimeoutStrategy,
+  circuitBreaker,
+  handleType,
+  handleWhen,
+  retry,
+  timeout,
+} from 'cockatiel';
+import type { Readable } from 'node:stream';
+import type { Counter, Histogram } from 'prom-client';
+import { TokenProvider } from '@app/auth';
+import { ServiceConfig } from '@app/config';
+import {
+  BreakerMonitor,
+  InjectMetric,
+  METRIC,
+  ReadinessRegistry,
+} from '@app/observability';
+import {
+  API_RETRY_BACKOFF,
+  type ApiRetryBackoff,
+  UpstreamFailure,
+  apiBackoff,
+  isRetryable,
+  parseRetryAfter,
+} from './api-resilience.js';
+import { drain, errorDetail } from './answer-body.js';
+import { MalformedArrayError } from './json-array-splitter.js';
+import { MAX_TASK_BYTES, type PageRead, readTaskPage } from './task-page.js';
+import {
+  type ClaimResult,
+  TasksApiClient,
+  TasksApiError,
+  type TaskFailure,
+  type TaskPage,
+  type TaskState,
+} from './tasks-api-client.js';
+
+/** `endpoint` label values: route templates, never a concrete id. */
+type Route = '/api/ai-tasks/pending' | '/api/ai-tasks/:id' | '/api/ai-tasks';
+
+interface Call<T> {
+  route: Route;
+  method: 'GET' | 'PATCH';
+  path: string;
+  body?: unknown;
+  /** Reads a 2xx answer. */
+  read: (body: Readable) => Promise<T>;
+  /** A 4xx (other than 401/403) that is an answer, not an error. */
+  accept?: (status: number) => T | undefined;
+}
+
+/**
+ * What one exchange came to. Refusals (4xx, a body that breaks the contract)
+ * are returned, not thrown, so that the breaker counts them as the API being
+ * up; they are thrown once outside it.
+ */
+type Attempt<T> =
+  | { kind: 'answer'; value: T }
+  | { kind: 'credentials'; status: number }
+  | { kind: 'refusal'; error: TasksApiError };
+
+/** A 2xx answer whose body is not what the contract promises. */
+class InvalidAnswerError extends TasksApiError {}
+
+const messageOf = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
+
+const formatDuration = (ms: number): string =>
+  ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+
+/**
+ * The tasks API (CONTRACT.md §1) over one keep-alive axios instance. Each
+ * call runs through one long-lived policy set: retry (network errors,
+ * timeouts, 408, 429, 5xx; `Retry-After` honoured) around a consecutive
+ * failures breaker around a per-attempt timeout. Other 4xx are answers about
+ * the request: never retried, never breaker failures. A 401/403 drops the
+ * token and tries once more with a fresh one.
+ */
+@Injectable()
+export class HttpTasksApiClient
+  extends TasksApiClient
+  implements OnModuleInit, OnModuleDestroy
+{
+  private readonly logger = new Logger(TasksApiClient.name);
+  private readonly retry: RetryPolicy;
+  private readonly breaker: CircuitBreakerPolicy;
+  private readonly timeout: TimeoutPolicy;
+  private trialAt = 0;
+  /** Why the last call failed for credentials, until a call succeeds. */
+  private credentialsRefused?: string;
+
+  constructor(
+    private readonly http: HttpService,
+    private readonly tokens: TokenProvider,
+    private readonly config: ServiceConfig,
+    private readonly readiness: ReadinessRegistry,
+    breakers: BreakerMonitor,
+    @InjectMetric(METRIC.apiRequests)
+    private readonly requests: Counter<'endpoint' | 'method' | 'status_code'>,
+    @InjectMetric(METRIC.apiRequestDuration)
+    private readonly duration: Histogram<'endpoint' | 'method'>,
+    @Inject(API_RETRY_BACKOFF) backoff: ApiRetryBackoff,
+  ) {
+    super();
+    const { maxRetries, breakerThreshold, breakerResetMs } = config.resilience;
+    this.retry = retry(handleWhen(isRetryable(backoff)), {
+      maxAttempts: maxRetries,
+      backoff: apiBackoff(backoff),
+    });
+    this.retry.onRetry(({ delay, attempt, ...failure }) =>
+      this.logger.warn(
+        `${'error' in failure ? messageOf(failure.error) : 'call failed'}; retry ${attempt} of ${maxRetries} in ${Math.round(delay)} ms`,
+      ),
+    );
+    this.breaker = circuitBreaker(handleType(UpstreamFailure), {
+      halfOpenAfter: breakerResetMs,
+      breaker: new ConsecutiveBreaker(breakerThreshold),
+    });
+    this.breaker.onBreak(() => (this.trialAt = Date.now() + breakerResetMs));
+    this.timeout = timeout(
+      config.api.requestTimeoutMs,
+      TimeoutStrategy.Aggressive,
+    );
+    breakers.watch('api', this.breaker);
+  }
+
+  onModuleInit(): void {
+    this.readiness.register('tasks_api', () => {
+      if (this.isBreakerOpen()) {
+        const seconds = Math.ceil((this.trialAt - Date.now()) / 1000);
+        throw new Error(
+          `the tasks API circuit breaker is open${this.lastFailure()}; next trial call in ${Math.max(0, seconds)} s`,
+        );
+      }
+      if (this.credentialsRefused) throw new Error(this.credentialsRefused);
+    });
+  }
+
+  onModuleDestroy(): void {
+    const { httpAgent, httpsAgent } = this.http.axiosRef.defaults;
+    (httpAgent as { destroy?: () => void } | undefined)?.destroy?.();
+    (httpsAgent as { destroy?: () => void } | undefined)?.destroy?.();
+  }
+
+  isBreakerOpen(): boolean {
+    const { state } = this.breaker;
+    // Once the reset time has passed, the next call is the trial: not open.
+    return (
+      state === CircuitState.Isolated ||
+      (state === CircuitState.Open && Date.now() < this.trialAt)
+    );
+  }
+
+  async fetchPending(limit: number): Promise<TaskPage> {
+    if (!(limit >= 1)) return { tasks: [], rejected: [] };
+    const wanted = Math.floor(limit);
+    return this.call({
+      route: '/api/ai-tasks/pending',
+      method: 'GET',
+      path: `/api/ai-tasks/pending?limit=${wanted}`,
+      read: (body) => this.readPage(body, wanted, 'GET /api/ai-tasks/pending'),
+    });
+  }
+
+  async listByState(state: TaskState): Promise<TaskPage> {
+    return this.call({
+      route: '/api/ai-tasks',
+      method: 'GET',
+      path: `/api/ai-tasks?state=${encodeURIComponent(state)}`,
+      read: (body) =>
+        this.readPage(body, Number.POSITIVE_INFINITY, 'GET /api/ai-tasks'),
+    });
+  }
+
+  async claim(id: string): Promise<ClaimResult> {
+    return this.update(id, { state: 'in_progress' }, 'claimed', (status) =>
+      status === 409 ? 'conflict' : undefined,
+    );
+  }
+
+  async complete(id: string, vector: number[]): Promise<void> {
+    await this.update(id, { state: 'succeeded', result: vector }, undefined);
+  }
+
+  async fail(id: string, failure: TaskFailure): Promise<void> {
+    const error = { code: failure.code, message: failure.message };
+    await this.update(id, { state: 'failed', error }, undefined);
+  }
+
+  async release(id: string): Promise<void> {
+    await this.update(id, { state: 'pending' }, undefined);
+  }
+
+  private update<T>(
+    id: string,
+    body: object,
+    answer: T,
+    accept?: (status: number) => T | undefined,
+  ): Promise<T> {
+    return this.call({
+      route: '/api/ai-tasks/:id',
+      method: 'PATCH',
+      path: `/api/ai-tasks/${encodeURIComponent(id)}`,
+      body,
+      read: async (reply) => {
+        await drain(reply, MAX_TASK_BYTES);
+        return answer;
+      },
+      accept,
+    });
+  }
+
+  private async call<T>(call: Call<T>): Promise<T> {
+    try {
+      return await this.retry.execute(() => this.authorised(call));
+    } catch (error) {
+      throw this.explain(call, error);
+    }
+  }
+
+  private async authorised<T>(call: Call<T>): Promise<T> {
+    const token = await this.token();
+    let attempt = await this.guarded(call, token);
+    if (attempt.kind === 'credentials') {
+      this.tokens.invalidate(token);
+      attempt = await this.guarded(call, await this.token());
+    }
+    if (attempt.kind !== 'credentials') this.credentialsRefused = undefined;
+    if (attempt.kind === 'answer') return attempt.value;
+    if (attempt.kind === 'refusal') throw attempt.error;
+    // Our credentials, never the task's fault: transient, and not retried.
+    this.credentialsRefused = `the tasks API refused a freshly issued access token (${attempt.status}): check OAUTH2_SCOPE and the client's permissions`;
+    throw new TasksApiError(this.credentialsRefused, true, attempt.status);
+  }
+
+  private async token(): Promise<string> {
+    try {
+      return await this.tokens.getToken();
+    } catch (error) {
+      throw new TasksApiError(
+        `no access token for the tasks API: ${messageOf(error)}`,
+        true,
+      );
+    }
+  }
+
+  private guarded<T>(call: Call<T>, token: string): Promise<Attempt<T>> {
+    return this.breaker.execute(async () => {
+      try {
+        return await this.timeout.execute(({ signal }) =>
+          this.send(call, token, signal),
+        );
+      } catch (error) {
+        if (!(error instanceof TaskCancelledError)) throw error;
+        throw new UpstreamFailure(
+          `the tasks API did not answer ${call.method} ${call.route} within ${formatDuration(this.config.api.requestTimeoutMs)}`,
+        );
+      }
+    });
+  }
+
+  /** One HTTP exchange, measured in `api_requests_total` and `api_request_duration_seconds`. */
+  private async send<T>(
+    call: Call<T>,
+    token: string,
+    signal: AbortSignal,
+  ): Promise<Attempt<T>> {
+    const labels = { endpoint: call.route, method: call.method };
+    const stopTimer = this.duration.startTimer(labels);
+    let outcome = 'error';
+    try {
+      const response = await this.http.axiosRef.request<Readable>({
+        method: call.method,
+        url: call.path,
+        data: call.body,
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/json',
+        },
+        responseType: 'stream',
+        signal,
+        validateStatus: () => true,
+      });
+      outcome = String(response.status);
+      return await this.settle(
+        call,
+        response.status,
+        response.headers,
+        response.data,
+      );
+    } catch (error) {
+      if (error instanceof InvalidAnswerError && !signal.aborted) {
+        outcome = 'invalid_body';
+        return { kind: 'refusal', error };
+      }
+      if (signal.aborted) outcome = 'timeout';
+      else if (
+        !(error instanceof TasksApiError) &&
+        !(error instanceof UpstreamFailure)
+      )
+        outcome = 'error'; // no answer, or the connection broke mid-body
+      throw this.asFailure(call, error, signal);
+    } finally {
+      stopTimer();
+      this.requests.inc({ ...labels, status_code: outcome });
+    }
+  }
+
+  private async settle<T>(
+    call: Call<T>,
+    status: number,
+    headers: Record<string, unknown>,
+    body: Readable,
+  ): Promise<Attempt<T>> {
+    if (status >= 200 && status < 300)
+      return { kind: 'answer', value: await call.read(body) };
+    if (status === 401 || status === 403) {
+      await drain(body);
+      return { kind: 'credentials', status };
+    }
+    const accepted = call.accept?.(status);
+    if (accepted !== undefined) {
+      await drain(body);
+      return { kind: 'answer', value: accepted };
+    }
+    const detail = await errorDetail(body);
+    const what = `the tasks API answered ${status} to ${call.method} ${call.route}${detail}`;
+    if (status === 408 || status === 429 || status >= 500)
+      throw new UpstreamFailure(
+        what,
+        status,
+        parseRetryAfter(headers['retry-after']),
+      );
+    return { kind: 'refusal', error: new TasksApiError(what, false, status) };
+  }
+
+  private asFailure(
+    call: Call<unknown>,
+    error: unknown,
+    signal: AbortSignal,
+  ): unknown {
+    if (error instanceof TasksApiError || error instanceof UpstreamFailure)
+      return error;
+    if (signal.aborted) return error; // the timeout policy reports it
+    const reason = isAxiosError(error)
+      ? (error.code ?? error.message)
+      : messageOf(error);
+    return new UpstreamFailure(
+      `the tasks API could not be reached for ${call.method} ${call.route} (${reason})`,
+    );
+  }
+
+  private explain(call: Call<unknown>, error: unknown): TasksApiError {
+    if (error instanceof TasksApiError) return error;
+    if (error instanceof UpstreamFailure)
+      return new TasksApiError(error.message, true, error.status);
+    if (error instanceof BrokenCircuitError) {
+      return new TasksApiError(
+        `the tasks API is not called while its circuit breaker is open${this.lastFailure()}`,
+        true,
+      );
+    }
+    return new TasksApiError(
+      `${call.method} ${call.route} failed unexpectedly: ${messageOf(error)}`,
+      true,
+    );
+  }
+
+  private async readPage(
+    body: Readable,
+    maxEntries: number,
+    what: string,
+  ): Promise<TaskPage> {
+    const { maxResponseBytes } = this.config.api;
+    let read: PageRead;
+    try {
+      read = await readTaskPage(body, maxEntries, maxResponseBytes);
+    } catch (error) {
+      if (!(error instanceof MalformedArrayError)) throw error;
+      const message = `the tasks API answered ${what} with a body that is not a JSON array of tasks: ${error.message}`;
+      this.logger.warn(message);
+      throw new InvalidAnswerError(message, false);
+    }
+    if (read.end === 'byte_cap') {
+      if (read.entries === 0) {
+        const message = `the answer of ${what} exceeded API_MAX_RESPONSE_BYTES (${maxResponseBytes} bytes) before its first task ended`;
+        this.logger.warn(message);
+        throw new InvalidAnswerError(message, false);
+      }
+      this.logger.warn(
+        `the answer of ${what} reached API_MAX_RESPONSE_BYTES (${maxResponseBytes} bytes) after ${read.entries} tasks: the page ends there`,
+      );
+    }
+    return read.page;
+  }
+
+  /** ` (last failure: ...)` of the breaker, for messages. */
+  private lastFailure(): string {
+    const last = this.breaker.lastFailure;
+    return last && 'error' in last
+      ? ` (last failure: ${messageOf(last.error)})`
+      : '';
+  }
+}

@@ -1,0 +1,181 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import {
+  BrokenCircuitError,
+  type CircuitBreakerPolicy,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  type RetryPolicy,
+  TaskCancelledError,
+  type TimeoutPolicy,
+  TimeoutStrategy,
+  circuitBreaker,
+  handleType,
+  handleWhen,
+  retry,
+  timeout,
+} from 'cockatiel';
+import { ServiceConfig } from '@app/config';
+import { BreakerMonitor, ReadinessRegistry } from '@app/observability';
+import { type IssuedToken, TokenEndpoint } from './token-endpoint.js';
+import {
+  type Clock,
+  TOKEN_CLOCK,
+  TOKEN_RETRY_BACKOFF,
+  type TokenRetryBackoff,
+} from './token-options.js';
+import { TokenEndpointError, TokenProvider } from './token-provider.js';
+
+/**
+ * A token is renewed this long before it expires: 10 % of its lifetime, at
+ * most a minute. A one-hour token is renewed a minute early; a 20 s token 2 s
+ * early, so short-lived tokens are neither used up nor renewed on every call.
+ */
+export const renewalMargin = (lifetimeMs: number): number =>
+  Math.min(60_000, lifetimeMs * 0.1);
+
+interface CachedToken {
+  token: string;
+  renewAt: number;
+  expiresAt: number;
+}
+
+const isTransient = (error: unknown): boolean =>
+  error instanceof TokenEndpointError && error.transient;
+
+const reasonOf = (failure: { error: unknown } | { value: unknown }) =>
+  'error' in failure && failure.error instanceof Error
+    ? failure.error.message
+    : 'unknown failure';
+
+/**
+ * Client-credentials tokens for the tasks API (CONTRACT.md §2), cached until
+ * shortly before they expire, with one renewal in flight shared by all
+ * callers. The token endpoint has its own timeout, retry (transient failures
+ * only) and breaker (`circuit_breaker_state{service="auth"}`); every failure
+ * counts towards the breaker, so bad credentials do not hammer the issuer.
+ */
+@Injectable()
+export class OAuth2TokenProvider extends TokenProvider implements OnModuleInit {
+  private readonly logger = new Logger(TokenProvider.name);
+  private readonly retry: RetryPolicy;
+  private readonly breaker: CircuitBreakerPolicy;
+  private readonly timeout: TimeoutPolicy;
+  private cached?: CachedToken;
+  private renewal?: Promise<CachedToken>;
+
+  constructor(
+    private readonly endpoint: TokenEndpoint,
+    private readonly readiness: ReadinessRegistry,
+    config: ServiceConfig,
+    breakers: BreakerMonitor,
+    @Inject(TOKEN_RETRY_BACKOFF) backoff: TokenRetryBackoff,
+    @Inject(TOKEN_CLOCK) private readonly now: Clock,
+  ) {
+    super();
+    const { maxRetries, breakerThreshold, breakerResetMs } = config.resilience;
+    this.retry = retry(handleWhen(isTransient), {
+      maxAttempts: maxRetries,
+      backoff: new ExponentialBackoff({
+        initialDelay: backoff.initialDelayMs,
+        maxDelay: backoff.maxDelayMs,
+      }),
+    });
+    this.retry.onRetry(({ delay, attempt, ...failure }) =>
+      this.logger.warn(
+        `token request failed (${reasonOf(failure)}); retry ${attempt} of ${maxRetries} in ${Math.round(delay)} ms`,
+      ),
+    );
+    this.breaker = circuitBreaker(handleType(TokenEndpointError), {
+      halfOpenAfter: breakerResetMs,
+      breaker: new ConsecutiveBreaker(breakerThreshold),
+    });
+    this.timeout = timeout(
+      config.auth.requestTimeoutMs,
+      TimeoutStrategy.Aggressive,
+    );
+    breakers.watch('auth', this.breaker);
+  }
+
+  onModuleInit(): void {
+    this.readiness.register('token', async () => {
+      await this.getToken();
+    });
+  }
+
+  async getToken(): Promise<string> {
+    const cached = this.cached;
+    if (cached && this.now() < cached.renewAt) return cached.token;
+    this.renewal ??= this.fetch().finally(() => (this.renewal = undefined));
+    try {
+      return (await this.renewal).token;
+    } catch (error) {
+      // A renewal ahead of expiry that failed leaves a token still usable.
+      if (cached && cached === this.cached && this.now() < cached.expiresAt)
+        return cached.token;
+      throw error;
+    }
+  }
+
+  invalidate(refused?: string): void {
+    if (refused === undefined || this.cached?.token === refused)
+      this.cached = undefined;
+  }
+
+  private async fetch(): Promise<CachedToken> {
+    const requestedAt = this.now();
+    let issued: IssuedToken;
+    try {
+      issued = await this.retry.execute(() =>
+        this.breaker.execute(() => this.attempt()),
+      );
+    } catch (error) {
+      throw this.explain(error);
+    }
+    // Lifetimes count from the request, not the answer: never too late.
+    const lifetime = issued.lifetimeMs ?? Number.POSITIVE_INFINITY;
+    this.cached = {
+      token: issued.accessToken,
+      expiresAt: requestedAt + lifetime,
+      renewAt: requestedAt + lifetime - renewalMargin(lifetime),
+    };
+    this.logger.debug(
+      issued.lifetimeMs === undefined
+        ? 'access token obtained without expires_in: reused until the API refuses it'
+        : `access token obtained, valid for ${Math.round(issued.lifetimeMs / 1000)} s`,
+    );
+    return this.cached;
+  }
+
+  private async attempt(): Promise<IssuedToken> {
+    try {
+      return await this.timeout.execute(({ signal }) =>
+        this.endpoint.request(signal),
+      );
+    } catch (error) {
+      if (error instanceof TaskCancelledError)
+        throw new TokenEndpointError(this.endpoint.timeoutMessage(), true);
+      throw error;
+    }
+  }
+
+  private explain(error: unknown): TokenEndpointError {
+    if (error instanceof BrokenCircuitError) {
+      const last = this.breaker.lastFailure;
+      return new TokenEndpointError(
+        `the token endpoint is not called while its circuit breaker is open${
+          last ? ` (last failure: ${reasonOf(last)})` : ''
+        }`,
+        true,
+      );
+    }
+    const failure =
+      error instanceof TokenEndpointError
+        ? error
+        : new TokenEndpointError(
+            `the token request failed unexpectedly (${error instanceof Error ? error.message : String(error)})`,
+            true,
+          );
+    this.logger.warn(`could not obtain an access token: ${failure.message}`);
+    return failure;
+  }
+}

@@ -1,0 +1,48 @@
+import { isWithinTokenLimit } from 'gpt-tokenizer/encoding/cl100k_base';
+
+/** OpenAI's limits (CONTRACT.md §3). */
+export const MAX_INPUT_TOKENS = 8_192;
+export const MAX_INPUTS_PER_REQUEST = 2_048;
+export const MAX_TOKENS_PER_REQUEST = 300_000;
+
+export const DEFAULT_MODEL = 'text-embedding-3-small';
+/** What the mock answers for a model it does not know. */
+export const FALLBACK_DIMENSIONS = 1_536;
+
+export interface EmbeddingModel {
+  /** Length of the vectors the model answers when `dimensions` is not given. */
+  dimensions: number;
+  /** Whether the model shortens its vectors on request (`dimensions`). */
+  shortenable: boolean;
+}
+
+const KNOWN_MODELS: Readonly<Record<string, EmbeddingModel>> = {
+  'text-embedding-3-small': { dimensions: 1_536, shortenable: true },
+  'text-embedding-3-large': { dimensions: 3_072, shortenable: true },
+  'text-embedding-ada-002': { dimensions: 1_536, shortenable: false },
+};
+
+/**
+ * OpenAI's embedding models, or undefined for a name only an
+ * OpenAI-compatible server knows (Ollama, vLLM, TEI...): those are passed
+ * through as they are and the server decides.
+ */
+export const knownModel = (name: string): EmbeddingModel | undefined =>
+  Object.hasOwn(KNOWN_MODELS, name) ? KNOWN_MODELS[name] : undefined;
+
+// Special-token markers in user text are plain text to the embeddings
+// endpoint, so they are counted as text instead of being refused.
+const AS_PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
+
+/**
+ * Tokens of `text` in cl100k_base, the encoding of every OpenAI embedding
+ * model (and the best estimate for other servers' models), or `false` when
+ * there are more than `limit` (counting stops there).
+ */
+export const countTokensWithin = (
+  text: string,
+  limit: number,
+): number | false => isWithinTokenLimit(text, limit, AS_PLAIN_TEXT);
+
+export const countTokens = (text: string): number =>
+  countTokensWithin(text, Number.POSITIVE_INFINITY) as number;

@@ -1,0 +1,190 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  CircuitState,
+  isBrokenCircuitError,
+  type CircuitBreakerPolicy,
+  type IPolicy,
+} from 'cockatiel';
+import type OpenAI from 'openai';
+import type { Counter } from 'prom-client';
+import { ServiceConfig } from '@app/config';
+import { BreakerMonitor, InjectMetric, METRIC } from '@app/observability';
+import {
+  EmbeddingProvider,
+  EmbeddingProviderError,
+  type EmbeddingRequest,
+  type EmbeddingResponse,
+} from './embedding-provider.js';
+import {
+  OPENAI_CLIENT_FACTORY,
+  OPENAI_RETRY_TIMING,
+  type OpenAiClientFactory,
+  type OpenAiRetryTiming,
+} from './openai-client.js';
+import { type CallFailure, classifyCall } from './openai-errors.js';
+import { openAiResilience } from './openai-resilience.js';
+
+type CreateResponse = Awaited<ReturnType<OpenAI['embeddings']['create']>>;
+
+/** The base URL without any user:password part, for logs. */
+const displayUrl = (url: string): string => {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return '(invalid URL)';
+  }
+};
+
+/**
+ * OpenAI, or any OpenAI-compatible server at `OPENAI_BASE_URL`, through the
+ * official SDK with its own retries off: cockatiel retries (honouring
+ * `retry-after`) around a breaker, so exactly one retry layer exists.
+ */
+@Injectable()
+export class OpenAiEmbeddingProvider extends EmbeddingProvider {
+  readonly description: string;
+  private readonly logger = new Logger('Embeddings');
+  private readonly client: OpenAI;
+  private readonly breaker: CircuitBreakerPolicy;
+  private readonly policy: IPolicy;
+  private readonly timeoutMs: number;
+  /** Set while the provider refuses our key: until a call succeeds again. */
+  private keyRefusal: string | undefined;
+
+  constructor(
+    config: ServiceConfig,
+    @Inject(OPENAI_CLIENT_FACTORY) createClient: OpenAiClientFactory,
+    @Inject(OPENAI_RETRY_TIMING) timing: OpenAiRetryTiming,
+    breakers: BreakerMonitor,
+    @InjectMetric(METRIC.openaiRequests)
+    private readonly requests: Counter<'model' | 'status'>,
+  ) {
+    super();
+    const { provider, baseUrl, timeoutMs } = config.embeddings;
+    if (provider.kind !== 'openai') {
+      throw new Error(
+        'OpenAiEmbeddingProvider needs EMBEDDING_PROVIDER openai',
+      );
+    }
+    this.description = `openai embeddings at ${displayUrl(baseUrl)}: ${provider.reason}`;
+    this.timeoutMs = timeoutMs;
+    this.client = createClient({
+      apiKey: provider.apiKey,
+      baseURL: baseUrl,
+      timeout: timeoutMs,
+      maxRetries: 0,
+    });
+    const { policy, breaker, retries } = openAiResilience(
+      config.resilience,
+      timing,
+      (error) => this.classify(error),
+    );
+    this.policy = policy;
+    this.breaker = breaker;
+    breakers.watch('openai', breaker);
+    const { maxRetries } = config.resilience;
+    retries.onRetry(({ delay, attempt, ...reason }) => {
+      const why =
+        'error' in reason ? this.classify(reason.error)?.message : undefined;
+      this.logger.warn(
+        `embeddings request failed (${why ?? 'unknown error'}); retry ${attempt} of ${maxRetries} in ${Math.round(delay)} ms`,
+      );
+    });
+  }
+
+  async embed(request: EmbeddingRequest): Promise<EmbeddingResponse> {
+    let response: CreateResponse;
+    try {
+      response = await this.policy.execute(() => this.send(request));
+    } catch (error) {
+      throw this.translate(error, request.model);
+    }
+    this.keyAccepted();
+    return this.read(response, request);
+  }
+
+  assertReady(): void {
+    if (this.keyRefusal) throw new Error(this.keyRefusal);
+    if (this.breaker.state === CircuitState.Open) {
+      throw new Error('the openai circuit breaker is open');
+    }
+  }
+
+  /** One HTTP request, counted in `openai_requests_total` whatever its outcome. */
+  private async send({ model, dimensions, inputs }: EmbeddingRequest) {
+    try {
+      const response = await this.client.embeddings.create({
+        model,
+        input: [...inputs],
+        ...(dimensions === undefined ? {} : { dimensions }),
+      });
+      this.requests.inc({ model, status: 'success' });
+      return response;
+    } catch (error) {
+      this.requests.inc({
+        model,
+        status: this.classify(error, model)?.label ?? 'error',
+      });
+      throw error;
+    }
+  }
+
+  private classify(error: unknown, model = ''): CallFailure | undefined {
+    return classifyCall(error, { model, timeoutMs: this.timeoutMs });
+  }
+
+  private translate(error: unknown, model: string): unknown {
+    if (isBrokenCircuitError(error)) {
+      return new EmbeddingProviderError(
+        'unavailable',
+        'the openai circuit breaker is open after repeated failures',
+      );
+    }
+    const failure = this.classify(error, model);
+    if (!failure) return error;
+    if (failure.kind === 'key_refused') this.keyRefused(failure.message);
+    return new EmbeddingProviderError(failure.kind, failure.message);
+  }
+
+  private keyRefused(message: string): void {
+    if (this.keyRefusal) return;
+    this.keyRefusal = message;
+    this.logger.error(
+      `${message}. No embedding can be computed: tasks are released, not failed, until the key is accepted.`,
+    );
+  }
+
+  private keyAccepted(): void {
+    if (!this.keyRefusal) return;
+    this.keyRefusal = undefined;
+    this.logger.log('the embedding provider accepts our API key again');
+  }
+
+  private read(
+    response: CreateResponse,
+    { inputs }: EmbeddingRequest,
+  ): EmbeddingResponse {
+    const data = [...(response.data ?? [])].sort((a, b) => a.index - b.index);
+    const vectors = data.map(({ embedding }) => embedding as unknown);
+    if (
+      vectors.length !== inputs.length ||
+      !vectors.every((vector) => Array.isArray(vector) && vector.length > 0)
+    ) {
+      throw new EmbeddingProviderError(
+        'unavailable',
+        `the embedding provider answered ${vectors.length} vectors for ${inputs.length} inputs`,
+      );
+    }
+    const { usage } = response;
+    return {
+      vectors: vectors as number[][],
+      usage: usage && {
+        promptTokens: usage.prompt_tokens,
+        totalTokens: usage.total_tokens,
+      },
+    };
+  }
+}

@@ -1,0 +1,42 @@
+import { Module } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { ServiceConfig } from '@app/config';
+import { BatchTimer, SystemBatchTimer } from './batch-timer.js';
+import { EmbeddingBatcher } from './embedding-batcher.js';
+import { EmbeddingProvider } from './embedding-provider.js';
+import { EmbeddingsStatus } from './embeddings-status.js';
+import { MockEmbeddingProvider } from './mock-embedding-provider.js';
+import {
+  DEFAULT_RETRY_TIMING,
+  OPENAI_CLIENT_FACTORY,
+  OPENAI_RETRY_TIMING,
+  createOpenAiClient,
+} from './openai-client.js';
+import { OpenAiEmbeddingProvider } from './openai-embedding-provider.js';
+import { TextEmbeddingProcessor } from './text-embedding.processor.js';
+
+/**
+ * The text embedding processor and its provider. Only the chosen provider
+ * is built: the OpenAI one cannot exist without a key.
+ */
+@Module({
+  providers: [
+    { provide: BatchTimer, useClass: SystemBatchTimer },
+    { provide: OPENAI_CLIENT_FACTORY, useValue: createOpenAiClient },
+    { provide: OPENAI_RETRY_TIMING, useValue: DEFAULT_RETRY_TIMING },
+    {
+      provide: EmbeddingProvider,
+      inject: [ServiceConfig, ModuleRef],
+      useFactory: (config: ServiceConfig, moduleRef: ModuleRef) =>
+        moduleRef.create<EmbeddingProvider>(
+          config.embeddings.provider.kind === 'openai'
+            ? OpenAiEmbeddingProvider
+            : MockEmbeddingProvider,
+        ),
+    },
+    EmbeddingBatcher,
+    EmbeddingsStatus,
+    TextEmbeddingProcessor,
+  ],
+})
+export class TextEmbeddingModule {}

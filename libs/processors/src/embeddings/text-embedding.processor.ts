@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { FAILURE_CODE } from '../failure-codes.js';
+import {
+  RegisterTaskProcessor,
+  type ProcessableTask,
+  type ProcessingResult,
+  type TaskProcessor,
+} from '../task-processor.js';
+import { checkEmbeddingContent } from './embedding-content.js';
+import { EmbeddingBatcher } from './embedding-batcher.js';
+import { EmbeddingProviderError } from './embedding-provider.js';
+
+/**
+ * `text_embedding` tasks: validated before any call, then embedded in a
+ * batch with other tasks of the same model and dimensions.
+ */
+@Injectable()
+@RegisterTaskProcessor()
+export class TextEmbeddingProcessor implements TaskProcessor {
+  readonly taskTypes = ['text_embedding'];
+
+  constructor(private readonly batcher: EmbeddingBatcher) {}
+
+  async process(task: ProcessableTask): Promise<ProcessingResult> {
+    const check = checkEmbeddingContent(task.content);
+    if (!check.ok) {
+      return { status: 'failed', code: check.code, message: check.message };
+    }
+    const { text, tokens, model, dimensions } = check.input;
+    const outcome = await this.batcher.embed(
+      { model, dimensions },
+      { text, tokens },
+    );
+    if (outcome.ok) {
+      return {
+        status: 'succeeded',
+        result: outcome.vector,
+        usage: outcome.usage,
+      };
+    }
+    const { error } = outcome;
+    // Anything else is a bug: the registry's safety net decides.
+    if (!(error instanceof EmbeddingProviderError)) throw error;
+    switch (error.kind) {
+      case 'input_rejected':
+        return {
+          status: 'failed',
+          code: FAILURE_CODE.providerRejectedInput,
+          message: error.message,
+        };
+      case 'unknown_model':
+        return {
+          status: 'failed',
+          code: FAILURE_CODE.unknownModel,
+          message: error.message,
+        };
+      case 'key_refused':
+      case 'unavailable':
+        return { status: 'transient', reason: error.message };
+    }
+  }
+}

@@ -1,0 +1,102 @@
+import type { ModuleMetadata } from '@nestjs/common';
+import type { TestingModule } from '@nestjs/testing';
+import { register } from 'prom-client';
+import { ReadinessRegistry } from '@app/observability';
+import { CapturingLogger } from '../../../test/support/capturing-logger.js';
+import { startLibraryModule } from '../../../test/support/library-module.js';
+import { BatchTimer } from './embeddings/batch-timer.js';
+import {
+  OPENAI_CLIENT_FACTORY,
+  OPENAI_RETRY_TIMING,
+  type OpenAiClientFactory,
+  type OpenAiRetryTiming,
+} from './embeddings/openai-client.js';
+import { ProcessorRegistry } from './processor-registry.js';
+import { ProcessorsModule } from './processors.module.js';
+import type { ProcessingResult } from './task-processor.js';
+
+/** The settings every test needs and none is about. */
+export const BASE_ENV = {
+  API_BASE_URL: 'http://127.0.0.1:9',
+  OAUTH2_TOKEN_URL: 'http://127.0.0.1:9/oauth2/token',
+  OAUTH2_CLIENT_ID: 'processor',
+  OAUTH2_CLIENT_SECRET: 'client-secret-value',
+  LOG_LEVEL: 'silent',
+};
+
+/** The messages logged at `level`, without the level prefix. */
+export const logged = (logs: CapturingLogger, level: string): string[] =>
+  logs.lines
+    .filter((line) => line.startsWith(`${level} `))
+    .map((line) => line.slice(level.length + 1));
+
+export interface ProcessorsTestOptions {
+  env?: Record<string, string>;
+  /** Extension modules, as the app module would import them. */
+  imports?: ModuleMetadata['imports'];
+  timer?: BatchTimer;
+  clientFactory?: OpenAiClientFactory;
+  retryTiming?: OpenAiRetryTiming;
+}
+
+export interface ProcessorsTestContext {
+  app: TestingModule;
+  registry: ProcessorRegistry;
+  logs: CapturingLogger;
+  /** Runs the readiness check named `embeddings`; resolves to its error message or 'ready'. */
+  embeddingsReadiness: () => Promise<string>;
+  process: (
+    content: unknown,
+    type?: string,
+    id?: string,
+  ) => Promise<ProcessingResult>;
+}
+
+let taskNumber = 0;
+
+/**
+ * The processors module as the service builds it (configuration,
+ * observability, registry, text embeddings), with tiny retry pauses.
+ * Metrics are reset: prom-client's registry is per process.
+ */
+export async function startProcessors(
+  options: ProcessorsTestOptions = {},
+): Promise<ProcessorsTestContext> {
+  register.resetMetrics();
+  const logs = new CapturingLogger();
+  const overrides: [unknown, unknown][] = [
+    [
+      OPENAI_RETRY_TIMING,
+      options.retryTiming ?? { initialDelayMs: 1, maxDelayMs: 1_000 },
+    ],
+  ];
+  if (options.timer) overrides.push([BatchTimer, options.timer]);
+  if (options.clientFactory) {
+    overrides.push([OPENAI_CLIENT_FACTORY, options.clientFactory]);
+  }
+  const app = await startLibraryModule({
+    env: { ...BASE_ENV, ...options.env },
+    imports: [ProcessorsModule, ...(options.imports ?? [])],
+    overrides,
+    logger: logs,
+  });
+  const registry = app.get(ProcessorRegistry);
+  return {
+    app,
+    registry,
+    logs,
+    embeddingsReadiness: async () => {
+      const check = new Map(app.get(ReadinessRegistry).entries()).get(
+        'embeddings',
+      );
+      try {
+        await check!();
+        return 'ready';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    },
+    process: (content, type = 'text_embedding', id = `task-${++taskNumber}`) =>
+      registry.process({ id, type, content }),
+  };
+}

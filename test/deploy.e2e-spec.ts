@@ -1,0 +1,559 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, posix, resolve } from 'node:path';
+import { getMetadataStorage } from 'class-validator';
+import { parse, parseAllDocuments } from 'yaml';
+import {
+  EnvironmentVariables,
+  SECRET_VARIABLES,
+} from '@app/config/environment.js';
+import { METRIC } from '@app/observability';
+import { SANDBOX_SETTINGS } from '../apps/sandbox/src/sandbox-env.js';
+import {
+  execForm,
+  healthcheckCommand,
+  parseDockerfile,
+} from './support/dockerfile.js';
+import {
+  DASHBOARD_PATH,
+  PROMETHEUS_CONFIG_PATH,
+  readDashboard,
+} from './support/monitoring.js';
+
+// The Compose and Kubernetes files are not run here (no Docker engine, no
+// cluster): they are parsed and their wiring is checked against the service,
+// the Dockerfile and each other.
+
+const ROOT = resolve(import.meta.dirname, '..');
+const K8S = join(ROOT, 'deploy/k8s');
+const METRICS_PORT = 8001;
+
+/** Every variable the configuration module reads (CONTRACT.md §4). */
+const KNOWN_VARIABLES = new Set(
+  getMetadataStorage()
+    .getTargetValidationMetadatas(EnvironmentVariables, '', true, false)
+    .map((metadata) => metadata.propertyName),
+);
+const SHUTDOWN_DEFAULT_SECONDS = 30;
+
+const readYaml = (path: string): unknown =>
+  parse(readFileSync(join(ROOT, path), 'utf8'));
+
+/** Compose's `${VAR:-default}` / `${VAR-default}` / `${VAR}` with nothing set: what a run without .env gets. */
+const interpolate = (value: unknown): string =>
+  String(value).replace(
+    /\$\{(\w+)(?::?-([^}]*))?\}/g,
+    (_whole, _name: string, fallback?: string) => fallback ?? '',
+  );
+
+/** "45s", "1m30s" in seconds. */
+const durationSeconds = (value: string): number =>
+  [...value.matchAll(/(\d+)(h|m|s)/g)].reduce(
+    (total, [, amount, unit]) =>
+      total +
+      Number(amount) * { h: 3600, m: 60, s: 1 }[unit as 'h' | 'm' | 's'],
+    0,
+  );
+
+interface ComposeService {
+  build?: { context: string; target?: string };
+  image?: string;
+  profiles?: string[];
+  environment?: Record<string, string>;
+  env_file?: { path: string; required?: boolean }[];
+  ports?: string[];
+  healthcheck?: { test: string[] };
+  restart?: string;
+  stop_grace_period?: string;
+  deploy?: { resources?: { limits?: { cpus?: string; memory?: string } } };
+  volumes?: string[];
+  command?: string[];
+  depends_on?: Record<string, { required?: boolean }>;
+}
+
+describe('docker-compose.yml', () => {
+  const compose = readYaml('docker-compose.yml') as {
+    services: Record<string, ComposeService>;
+  };
+  const { services } = compose;
+  const processor = services['ai-task-processor'];
+  const stageNames = parseDockerfile(join(ROOT, 'Dockerfile')).map(
+    (stage) => stage.name,
+  );
+
+  it('runs the service from the Dockerfile runtime target on port 8001', () => {
+    expect(processor.build).toEqual({ context: '.', target: 'runtime' });
+    expect(stageNames.at(-1)).toBe('runtime');
+    expect(processor.profiles).toBeUndefined();
+    expect(interpolate(processor.environment?.METRICS_PORT)).toBe(
+      String(METRICS_PORT),
+    );
+    expect(processor.ports).toEqual([`${METRICS_PORT}:${METRICS_PORT}`]);
+  });
+
+  it('sets only variables the configuration module knows', () => {
+    const unknown = Object.keys(processor.environment ?? {}).filter(
+      (name) => !KNOWN_VARIABLES.has(name),
+    );
+    expect(KNOWN_VARIABLES.size).toBeGreaterThan(25);
+    expect(unknown).toEqual([]);
+    expect(processor.env_file).toEqual([{ path: '.env', required: false }]);
+  });
+
+  it('checks health like the image does, restarts, limits resources and waits out the shutdown grace period', () => {
+    const imageCheck = healthcheckCommand(
+      parseDockerfile(join(ROOT, 'Dockerfile'))
+        .at(-1)!
+        .instructions.find(({ keyword }) => keyword === 'HEALTHCHECK')!,
+    );
+    // The same command, with the port the service is given here.
+    expect(processor.healthcheck?.test).toEqual([
+      'CMD',
+      ...imageCheck.map((arg) =>
+        arg.replace(
+          '`http://127.0.0.1:${process.env.METRICS_PORT||8001}/health`',
+          `'http://127.0.0.1:${METRICS_PORT}/health'`,
+        ),
+      ),
+    ]);
+    expect(processor.restart).toMatch(/^(always|unless-stopped|on-failure)/);
+    expect(processor.deploy?.resources?.limits?.cpus).toBeTruthy();
+    expect(processor.deploy?.resources?.limits?.memory).toBeTruthy();
+    const shutdown = Number(
+      interpolate(
+        processor.environment?.SHUTDOWN_TIMEOUT_SECONDS ??
+          SHUTDOWN_DEFAULT_SECONDS,
+      ),
+    );
+    expect(
+      durationSeconds(processor.stop_grace_period ?? '10s'),
+    ).toBeGreaterThan(shutdown);
+  });
+
+  it('puts the sandbox under the dev profile, reachable where the service looks by default', () => {
+    const sandbox = services.sandbox;
+    expect(sandbox.profiles).toEqual(['dev']);
+    expect(sandbox.build?.target).toBe('sandbox');
+    expect(stageNames).toContain('sandbox');
+    expect(processor.depends_on?.sandbox?.required).toBe(false);
+
+    const env = Object.fromEntries(
+      Object.entries(sandbox.environment ?? {}).map(([name, value]) => [
+        name,
+        interpolate(value),
+      ]),
+    );
+    const sandboxVariables = new Set(SANDBOX_SETTINGS.map(({ env }) => env));
+    expect(
+      Object.keys(env).filter((name) => !sandboxVariables.has(name)),
+    ).toEqual([]);
+    expect(env.SANDBOX_HOST).toBe('0.0.0.0');
+    expect(sandbox.ports).toEqual([`${env.SANDBOX_PORT}:${env.SANDBOX_PORT}`]);
+
+    const processorEnv = processor.environment ?? {};
+    const apiUrl = new URL(interpolate(processorEnv.API_BASE_URL));
+    expect(apiUrl.hostname).toBe('sandbox');
+    expect(apiUrl.port).toBe(env.SANDBOX_PORT);
+    expect(interpolate(processorEnv.OAUTH2_TOKEN_URL)).toBe(
+      `${apiUrl.origin}/oauth2/token`,
+    );
+    // The client the sandbox registers is the one the service signs in with.
+    expect(interpolate(processorEnv.OAUTH2_CLIENT_ID)).toBe(
+      env.SANDBOX_CLIENT_ID,
+    );
+    expect(interpolate(processorEnv.OAUTH2_CLIENT_SECRET)).toBe(
+      env.SANDBOX_CLIENT_SECRET,
+    );
+  });
+
+  it('mounts the Prometheus config, whose scrape target is the service', () => {
+    const prometheus = services.prometheus;
+    expect(prometheus.volumes).toContain(
+      './deploy/prometheus:/etc/prometheus:ro',
+    );
+    expect(prometheus.command).toContain(
+      '--config.file=/etc/prometheus/prometheus.yml',
+    );
+    const config = readYaml('deploy/prometheus/prometheus.yml') as {
+      rule_files: string[];
+      scrape_configs: {
+        job_name: string;
+        static_configs: { targets: string[] }[];
+      }[];
+    };
+    for (const rules of config.rule_files)
+      expect(existsSync(join(ROOT, 'deploy/prometheus', rules)), rules).toBe(
+        true,
+      );
+    const targets = config.scrape_configs.flatMap((scrape) =>
+      scrape.static_configs.flatMap((group) => group.targets),
+    );
+    expect(targets).toEqual([`ai-task-processor:${METRICS_PORT}`]);
+    expect(existsSync(PROMETHEUS_CONFIG_PATH)).toBe(true);
+  });
+
+  it('provisions Grafana on port 3001 (admin/admin) with the Prometheus data source and the dashboard', () => {
+    const grafana = services.grafana;
+    expect(grafana.ports).toEqual(['3001:3000']);
+    expect(grafana.environment).toMatchObject({
+      GF_SECURITY_ADMIN_USER: 'admin',
+      GF_SECURITY_ADMIN_PASSWORD: 'admin',
+    });
+    const mounts = new Map(
+      (grafana.volumes ?? [])
+        .map((volume) => volume.split(':'))
+        .filter(([source]) => source.startsWith('./'))
+        .map(([source, target]) => [target, source]),
+    );
+    for (const source of mounts.values())
+      expect(existsSync(join(ROOT, source)), source).toBe(true);
+    const provisioning = mounts.get('/etc/grafana/provisioning');
+    expect(provisioning).toBeDefined();
+    const hostPath = (containerPath: string) => {
+      for (const [target, source] of mounts)
+        if (containerPath.startsWith(`${target}/`))
+          return join(ROOT, source, posix.relative(target, containerPath));
+      return undefined;
+    };
+
+    const datasources = readYaml(
+      join(provisioning!, 'datasources/prometheus.yml'),
+    ) as { datasources: { type: string; url: string; isDefault?: boolean }[] };
+    expect(datasources.datasources).toHaveLength(1);
+    const [datasource] = datasources.datasources;
+    expect(datasource.type).toBe('prometheus');
+    expect(datasource.isDefault).toBe(true);
+    expect(new URL(datasource.url).hostname).toBe('prometheus');
+    expect(services.prometheus.ports).toContain(
+      `${new URL(datasource.url).port}:${new URL(datasource.url).port}`,
+    );
+
+    const providers = readYaml(
+      join(provisioning!, 'dashboards/ai-task-processor.yml'),
+    ) as { providers: { type: string; options: { path: string } }[] };
+    const dashboardsDir = hostPath(`${providers.providers[0].options.path}/`);
+    expect(dashboardsDir).toBeDefined();
+    expect(readdirSync(dashboardsDir!)).toContain('ai-task-processor.json');
+    expect(
+      hostPath(
+        interpolate(
+          grafana.environment?.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH,
+        ),
+      ),
+    ).toBe(DASHBOARD_PATH);
+
+    // The dashboard picks the data source through a variable (the default one
+    // when provisioned, any Prometheus when imported elsewhere).
+    const dashboard = readDashboard() as unknown as {
+      templating: { list: { name: string; type: string; query: unknown }[] };
+    };
+    expect(dashboard.templating.list).toContainEqual(
+      expect.objectContaining({
+        name: 'datasource',
+        type: 'datasource',
+        query: 'prometheus',
+      }),
+    );
+  });
+});
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  [field: string]: unknown;
+}
+
+interface Probe {
+  httpGet: { path: string; port: string | number };
+}
+
+interface Container {
+  name: string;
+  image: string;
+  ports: { name?: string; containerPort: number }[];
+  envFrom: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+  env?: { name: string }[];
+  livenessProbe: Probe;
+  readinessProbe: Probe;
+  startupProbe?: Probe;
+  resources: {
+    requests: Record<string, string>;
+    limits: Record<string, string>;
+  };
+  securityContext: Record<string, unknown>;
+}
+
+interface PodSpec {
+  terminationGracePeriodSeconds: number;
+  securityContext?: Record<string, unknown>;
+  containers: Container[];
+}
+
+interface Kustomization {
+  resources: string[];
+  patches?: { path: string }[];
+}
+
+/** What `kubectl apply -k dir` would apply: resources (directories followed), and the patches apart. */
+function kustomize(dir: string): {
+  objects: K8sObject[];
+  patches: K8sObject[];
+} {
+  const kustomization = parse(
+    readFileSync(join(dir, 'kustomization.yaml'), 'utf8'),
+  ) as Kustomization;
+  const documents = (file: string) =>
+    parseAllDocuments(readFileSync(join(dir, file), 'utf8')).map((document) => {
+      expect(document.errors, file).toEqual([]);
+      return document.toJS() as K8sObject;
+    });
+  const fromResources = kustomization.resources.map((resource) =>
+    existsSync(join(dir, resource, 'kustomization.yaml'))
+      ? kustomize(join(dir, resource))
+      : { objects: documents(resource), patches: [] },
+  );
+  return {
+    objects: fromResources.flatMap(({ objects }) => objects),
+    patches: [
+      ...fromResources.flatMap(({ patches }) => patches),
+      ...(kustomization.patches ?? []).flatMap(({ path }) => documents(path)),
+    ],
+  };
+}
+
+/** A strategic merge patch without lists, which is all the overlay uses. */
+function merge<T>(target: T, patch: unknown): T {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch))
+    return patch as T;
+  const merged = { ...(target as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(patch))
+    merged[key] = merge(merged[key], value);
+  return merged as T;
+}
+
+describe('deploy/k8s', () => {
+  const { objects } = kustomize(K8S);
+  const one = <T = K8sObject>(kind: string): T & K8sObject => {
+    const found = objects.filter((object) => object.kind === kind);
+    expect(found, kind).toHaveLength(1);
+    return found[0] as T & K8sObject;
+  };
+  const deployment = one<{
+    spec: {
+      replicas: number;
+      strategy: { type: string; rollingUpdate?: unknown };
+      selector: { matchLabels: Record<string, string> };
+      template: {
+        metadata: {
+          labels: Record<string, string>;
+          annotations?: Record<string, string>;
+        };
+        spec: PodSpec;
+      };
+    };
+  }>('Deployment');
+  const configMap = one<{ data: Record<string, string> }>('ConfigMap');
+  const secret = one<{
+    stringData?: Record<string, string>;
+    data?: Record<string, string>;
+  }>('Secret');
+  const pod = deployment.spec.template.spec;
+  const podLabels = deployment.spec.template.metadata.labels;
+  const [container] = pod.containers;
+  const secretNames = Object.keys({ ...secret.data, ...secret.stringData });
+
+  const containerPort = (port: string | number): number | undefined =>
+    typeof port === 'number'
+      ? port
+      : container.ports.find((candidate) => candidate.name === port)
+          ?.containerPort;
+  const selects = (selector: Record<string, string>) =>
+    Object.entries(selector).every(([key, value]) => podLabels[key] === value);
+
+  it('lists every manifest of each kustomization, and the root one applies the base', () => {
+    for (const dir of ['.', 'base', 'autoscaling']) {
+      const kustomization = parse(
+        readFileSync(join(K8S, dir, 'kustomization.yaml'), 'utf8'),
+      ) as Kustomization;
+      const referenced = [
+        ...kustomization.resources,
+        ...(kustomization.patches ?? []).map(({ path }) => path),
+      ];
+      const files = readdirSync(join(K8S, dir)).filter(
+        (file) => file.endsWith('.yaml') && file !== 'kustomization.yaml',
+      );
+      for (const file of files) expect(referenced, dir).toContain(file);
+    }
+    expect(kustomize(join(K8S, 'base')).objects).toEqual(objects);
+  });
+
+  it('runs one replica by default, replaced (not rolled) on update so that two never claim at once', () => {
+    expect(deployment.spec.replicas).toBe(1);
+    expect(deployment.spec.strategy).toEqual({ type: 'Recreate' });
+  });
+
+  it('probes /health for liveness and /ready for readiness on the metrics port', () => {
+    expect(pod.containers).toHaveLength(1);
+    expect(container.ports).toEqual([
+      expect.objectContaining({ containerPort: METRICS_PORT }),
+    ]);
+    expect(configMap.data.METRICS_PORT).toBe(String(METRICS_PORT));
+    expect(container.livenessProbe.httpGet.path).toBe('/health');
+    expect(container.readinessProbe.httpGet.path).toBe('/ready');
+    for (const probe of [
+      container.livenessProbe,
+      container.readinessProbe,
+      container.startupProbe ?? container.livenessProbe,
+    ])
+      expect(containerPort(probe.httpGet.port)).toBe(METRICS_PORT);
+    expect(deployment.spec.template.metadata.annotations).toMatchObject({
+      'prometheus.io/port': String(METRICS_PORT),
+      'prometheus.io/path': '/metrics',
+    });
+  });
+
+  it('gives the service longer than SHUTDOWN_TIMEOUT_SECONDS to finish its tasks', () => {
+    const shutdown = Number(
+      configMap.data.SHUTDOWN_TIMEOUT_SECONDS ?? SHUTDOWN_DEFAULT_SECONDS,
+    );
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(shutdown);
+  });
+
+  it('runs as non-root on a read-only root filesystem with requests and limits', () => {
+    const security = { ...pod.securityContext, ...container.securityContext };
+    expect(security.runAsNonRoot).toBe(true);
+    expect(security.runAsUser).toBeGreaterThan(0);
+    expect(security.readOnlyRootFilesystem).toBe(true);
+    expect(security.allowPrivilegeEscalation).toBe(false);
+    for (const resource of ['cpu', 'memory']) {
+      expect(container.resources.requests[resource], resource).toBeTruthy();
+      expect(container.resources.limits[resource], resource).toBeTruthy();
+    }
+  });
+
+  it('takes its settings from the ConfigMap and the Secret, with only known variables and the secrets in the Secret', () => {
+    expect(container.envFrom).toEqual([
+      { configMapRef: { name: configMap.metadata.name } },
+      { secretRef: { name: secret.metadata.name } },
+    ]);
+    const names = [
+      ...Object.keys(configMap.data),
+      ...secretNames,
+      ...(container.env ?? []).map(({ name }) => name),
+    ];
+    expect(names.filter((name) => !KNOWN_VARIABLES.has(name))).toEqual([]);
+    expect(secretNames.sort()).toEqual([...SECRET_VARIABLES].sort());
+    expect(
+      Object.keys(configMap.data).filter((name) => SECRET_VARIABLES.has(name)),
+    ).toEqual([]);
+    // Enough to start: what the configuration module requires is set.
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'API_BASE_URL',
+        'OAUTH2_CLIENT_ID',
+        'OAUTH2_CLIENT_SECRET',
+      ]),
+    );
+    expect(
+      names.includes('ORY_PROJECT_SLUG') || names.includes('OAUTH2_TOKEN_URL'),
+    ).toBe(true);
+  });
+
+  it('selects the pods from the Deployment, the Service and the PodDisruptionBudget', () => {
+    expect(selects(deployment.spec.selector.matchLabels)).toBe(true);
+    const service = one<{
+      spec: {
+        selector: Record<string, string>;
+        ports: { port: number; targetPort: string | number }[];
+      };
+    }>('Service');
+    expect(selects(service.spec.selector)).toBe(true);
+    expect(
+      service.spec.ports.map(({ targetPort }) => containerPort(targetPort)),
+    ).toEqual([METRICS_PORT]);
+    const budget = one<{
+      apiVersion: string;
+      spec: { selector: { matchLabels: Record<string, string> } };
+    }>('PodDisruptionBudget');
+    expect(budget.apiVersion).toBe('policy/v1');
+    expect(selects(budget.spec.selector.matchLabels)).toBe(true);
+  });
+
+  it('autoscales, in the autoscaling overlay, on tasks in flight per pod with rolling updates', () => {
+    const overlay = kustomize(join(K8S, 'autoscaling'));
+    expect(overlay.objects).toEqual(expect.arrayContaining(objects));
+    const autoscalers = overlay.objects.filter(
+      (object) => object.kind === 'HorizontalPodAutoscaler',
+    );
+    expect(autoscalers).toHaveLength(1);
+    const autoscaler = autoscalers[0] as unknown as {
+      apiVersion: string;
+      spec: {
+        scaleTargetRef: { kind: string; name: string };
+        minReplicas: number;
+        maxReplicas: number;
+        metrics: {
+          type: string;
+          pods?: { metric: { name: string }; target: { type: string } };
+        }[];
+      };
+    };
+    expect(autoscaler.apiVersion).toBe('autoscaling/v2');
+    expect(autoscaler.spec.scaleTargetRef).toMatchObject({
+      kind: 'Deployment',
+      name: deployment.metadata.name,
+    });
+    expect(autoscaler.spec.minReplicas).toBeLessThanOrEqual(
+      autoscaler.spec.maxReplicas,
+    );
+    expect(autoscaler.spec.metrics).toEqual([
+      expect.objectContaining({
+        type: 'Pods',
+        pods: expect.objectContaining({
+          metric: { name: METRIC.tasksInFlight },
+        }) as unknown,
+      }),
+    ]);
+
+    expect(overlay.patches).toHaveLength(1);
+    const [patch] = overlay.patches;
+    expect(patch).toMatchObject({
+      kind: 'Deployment',
+      metadata: { name: deployment.metadata.name },
+    });
+    const patched = merge(deployment, patch);
+    expect(patched.spec.strategy.type).toBe('RollingUpdate');
+    expect(patched.spec.replicas).toBeGreaterThanOrEqual(
+      autoscaler.spec.minReplicas,
+    );
+    // Everything else of the base stays as it is.
+    expect(patched.spec.template).toEqual(deployment.spec.template);
+  });
+
+  it('runs the image the Dockerfile builds', () => {
+    const runtime = parseDockerfile(join(ROOT, 'Dockerfile')).at(-1)!;
+    const user = runtime.instructions
+      .filter(({ keyword }) => keyword === 'USER')
+      .at(-1)!.args;
+    expect(Number(user.split(':')[0])).toBe(
+      (pod.securityContext ?? container.securityContext).runAsUser,
+    );
+    expect(
+      execForm(
+        runtime.instructions.find(({ keyword }) => keyword === 'CMD')!.args,
+      ),
+    ).toEqual(['node', 'dist/apps/ai-task-processor/main.js']);
+    expect(container.image.split(':')[0]).toBe('ai-task-processor');
+  });
+});
+
+describe('.env.example', () => {
+  it('names only variables the configuration module knows', () => {
+    const names = readFileSync(join(ROOT, '.env.example'), 'utf8')
+      .split('\n')
+      .filter((line) => /^[A-Z_][A-Z0-9_]*=/.test(line))
+      .map((line) => line.split('=')[0]);
+    expect(names.length).toBeGreaterThan(20);
+    expect(names.filter((name) => !KNOWN_VARIABLES.has(name))).toEqual([]);
+  });
+});

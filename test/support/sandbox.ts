@@ -1,0 +1,263 @@
+import { join, resolve } from 'node:path';
+import type {
+  StatsSnapshot,
+  TaskDraft,
+  TaskTiming,
+} from '../../apps/sandbox/src/admin/sandbox-admin.js';
+import {
+  DEFAULT_CLIENT_SECRET,
+  type SandboxSwitches,
+} from '../../apps/sandbox/src/settings.js';
+import type {
+  TaskDocument,
+  TaskState,
+} from '../../apps/sandbox/src/tasks/task.js';
+import type { SeedOptions } from '../../apps/sandbox/src/tasks/task-seeder.js';
+import type {
+  ErrorFault,
+  FaultsView,
+  GarbageFault,
+  LatencyFault,
+} from '../../apps/sandbox/src/traffic/faults.js';
+import { type RunningProcess, startProcess } from './service-process.js';
+
+export {
+  startSandbox,
+  type Sandbox,
+  type SandboxOptions,
+} from '../../apps/sandbox/src/sandbox.js';
+export type {
+  ErrorFault,
+  FaultsView,
+  GarbageFault,
+  LatencyFault,
+  SandboxSwitches,
+  SeedOptions,
+  StatsSnapshot,
+  TaskDocument,
+  TaskDraft,
+  TaskState,
+  TaskTiming,
+};
+
+const ROOT = resolve(import.meta.dirname, '../..');
+export const SANDBOX_ENTRY = join(ROOT, 'dist/apps/sandbox/main.js');
+
+export interface TokenAnswer {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+  scope?: string;
+}
+
+/** Gets an access token from a token endpoint with the client credentials grant. */
+export async function fetchToken(
+  tokenUrl: string,
+  clientId: string,
+  clientSecret: string,
+  method: 'client_secret_basic' | 'client_secret_post' = 'client_secret_basic',
+  scope = 'read write',
+): Promise<TokenAnswer> {
+  const form = new URLSearchParams({ grant_type: 'client_credentials', scope });
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-www-form-urlencoded',
+  };
+  if (method === 'client_secret_post') {
+    form.set('client_id', clientId);
+    form.set('client_secret', clientSecret);
+  } else {
+    headers.authorization = `Basic ${Buffer.from(
+      `${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`,
+    ).toString('base64')}`;
+  }
+  const response = await fetch(tokenUrl, {
+    method: 'POST',
+    headers,
+    body: form,
+  });
+  if (!response.ok)
+    throw new Error(
+      `token endpoint answered ${response.status}: ${await response.text()}`,
+    );
+  return (await response.json()) as TokenAnswer;
+}
+
+/** The sandbox's `/admin` routes, for a sandbox running in another process. */
+export class SandboxAdminClient {
+  constructor(readonly url: string) {}
+
+  stats(): Promise<StatsSnapshot> {
+    return this.call('GET', '/admin/stats');
+  }
+
+  seed(
+    count: number,
+    options: SeedOptions = {},
+  ): Promise<{ created: number; ids: string[] }> {
+    return this.call('POST', '/admin/seed', { count, ...options });
+  }
+
+  createTask(draft: TaskDraft = {}): Promise<TaskDocument> {
+    return this.call('POST', '/admin/create-task', draft);
+  }
+
+  insertTasks(
+    tasks: Record<string, unknown>[],
+    generateIds = true,
+  ): Promise<TaskDocument[]> {
+    return this.call('POST', '/admin/tasks', { tasks, generateIds });
+  }
+
+  tasks(state?: TaskState): Promise<TaskDocument[]> {
+    return this.call('GET', `/admin/tasks${state ? `?state=${state}` : ''}`);
+  }
+
+  task(id: string): Promise<TaskDocument> {
+    return this.call('GET', `/admin/tasks/${encodeURIComponent(id)}`);
+  }
+
+  timings(): Promise<TaskTiming[]> {
+    return this.call('GET', '/admin/timings');
+  }
+
+  readonly faults = {
+    latency: (fault: LatencyFault): Promise<FaultsView> =>
+      this.call('POST', '/admin/faults/latency', fault),
+    error: (fault: ErrorFault): Promise<FaultsView> =>
+      this.call('POST', '/admin/faults/error', fault),
+    garbage: (fault: GarbageFault = {}): Promise<FaultsView> =>
+      this.call('POST', '/admin/faults/garbage', fault),
+    active: (): Promise<FaultsView> => this.call('GET', '/admin/faults'),
+    reset: (): Promise<void> => this.call('DELETE', '/admin/faults'),
+  };
+
+  async revokeAllTokens(): Promise<number> {
+    const { revoked } = await this.call<{ revoked: number }>(
+      'POST',
+      '/admin/tokens/revoke',
+    );
+    return revoked;
+  }
+
+  switches(): Promise<SandboxSwitches> {
+    return this.call('GET', '/admin/settings');
+  }
+
+  updateSwitches(changes: Partial<SandboxSwitches>): Promise<SandboxSwitches> {
+    return this.call('PATCH', '/admin/settings', changes);
+  }
+
+  reset(): Promise<void> {
+    return this.call('POST', '/admin/reset');
+  }
+
+  private async call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<T> {
+    const response = await fetch(`${this.url}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok)
+      throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+}
+
+function clientSecretOf(env: Record<string, string>, args: string[]): string {
+  const flag = args.findIndex((arg) => arg.startsWith('--client-secret'));
+  if (flag >= 0)
+    return args[flag].includes('=')
+      ? args[flag].slice(args[flag].indexOf('=') + 1)
+      : args[flag + 1];
+  return env.SANDBOX_CLIENT_SECRET || DEFAULT_CLIENT_SECRET;
+}
+
+/** The built sandbox in its own process, ready once it listens. */
+export interface SandboxProcess {
+  process: RunningProcess;
+  url: string;
+  port: number;
+  tokenUrl: string;
+  embeddingsUrl: string;
+  clientId: string;
+  clientSecret: string;
+  admin: SandboxAdminClient;
+  stop(): ReturnType<RunningProcess['stop']>;
+}
+
+/**
+ * Starts `dist/apps/sandbox/main.js` (run `npm run build` first) on a free
+ * port with the given `SANDBOX_*` environment and flags.
+ */
+export async function startSandboxProcess(
+  env: Record<string, string> = {},
+  args: string[] = [],
+): Promise<SandboxProcess> {
+  const running = startProcess(
+    SANDBOX_ENTRY,
+    { SANDBOX_PORT: '0', ...env },
+    args,
+  );
+  const listening = await running.waitForLog(
+    (record) => record.msg === 'sandbox listening',
+  );
+  const url = String(listening.url);
+  return {
+    process: running,
+    url,
+    port: Number(listening.port),
+    tokenUrl: String(listening.tokenUrl),
+    embeddingsUrl: String(listening.embeddingsUrl),
+    clientId: String(listening.clientId),
+    clientSecret: clientSecretOf(env, args),
+    admin: new SandboxAdminClient(url),
+    stop: () => running.stop(),
+  };
+}
+
+export interface HttpAnswer<T = unknown> {
+  status: number;
+  headers: Headers;
+  /** The parsed JSON body, or the text when it is not JSON. */
+  body: T;
+}
+
+/** One HTTP call with an optional bearer token and JSON body; the answer is read whole. */
+export async function call<T = any>(
+  url: string,
+  init: {
+    method?: string;
+    token?: string;
+    body?: unknown;
+    headers?: Record<string, string>;
+  } = {},
+): Promise<HttpAnswer<T>> {
+  const headers: Record<string, string> = { ...init.headers };
+  if (init.token) headers.authorization = `Bearer ${init.token}`;
+  if (init.body !== undefined) headers['content-type'] ??= 'application/json';
+  const response = await fetch(url, {
+    method: init.method ?? 'GET',
+    headers,
+    body:
+      init.body === undefined || typeof init.body === 'string'
+        ? (init.body as string | undefined)
+        : JSON.stringify(init.body),
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: the caller gets the text
+  }
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: body as T,
+  };
+}
