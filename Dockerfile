@@ -25,8 +25,12 @@ CMD ["node", "dist/apps/sandbox/main.js"]
 
 # ---- runtime: what runs in production ------------------------------------------------------------
 FROM node:24-bookworm-slim AS runtime
+# A heap budget keeps resident memory bounded and predictable (about 200 MiB
+# under full load, docs/performance.md); V8's defaults size the heap from
+# the host's memory, not the container's.
 ENV NODE_ENV=production \
-    METRICS_PORT=8001
+    METRICS_PORT=8001 \
+    NODE_OPTIONS="--max-old-space-size=160 --max-semi-space-size=8"
 WORKDIR /app
 # rspack keeps node_modules external, so the bundle needs the production
 # dependency tree and nothing else; install scripts are not needed by any of them.

@@ -1,9 +1,18 @@
+import { join, resolve } from 'node:path';
+import { parseDockerfile, stageEnvironment } from './support/dockerfile.js';
 import { waitUntil } from './support/eventually.js';
 import { type Sandbox, startSandbox } from './support/sandbox.js';
 import {
   peakRssMiB,
   startServiceAgainst,
 } from './support/service-against-sandbox.js';
+
+/** The heap budget the image runs the service with: memory is measured as deployed. */
+const imageNodeOptions = stageEnvironment(
+  parseDockerfile(join(resolve(import.meta.dirname, '..'), 'Dockerfile')).find(
+    (stage) => stage.name === 'runtime',
+  )!,
+).NODE_OPTIONS;
 
 describe('draining a backlog (built service against the sandbox)', () => {
   let sandbox: Sandbox;
@@ -55,6 +64,8 @@ describe('draining a backlog (built service against the sandbox)', () => {
   });
 
   it('drains a 20,000-task /pending answer (limit ignored) with bounded memory and few polls', async () => {
+    // 20,000 stored vectors would weigh on the test process, not on the service.
+    sandbox.updateSwitches({ keepResults: false });
     sandbox.seed(20_000);
     const concurrency = 64;
     const prefetch = 256;
@@ -62,9 +73,11 @@ describe('draining a backlog (built service against the sandbox)', () => {
       env: {
         CONCURRENCY_LIMIT: String(concurrency),
         PREFETCH_LIMIT: String(prefetch),
+        NODE_OPTIONS: imageNodeOptions,
       },
     });
     try {
+      expect(imageNodeOptions).toContain('--max-old-space-size');
       expect(sandbox.switches().honourLimit).toBe(false);
       await waitUntil(
         () => sandbox.stats().tasks.succeeded === 20_000,

@@ -89,3 +89,17 @@ export function dockerIgnore(path: string): (relativePath: string) => boolean {
     return excluded;
   };
 }
+
+/** The `ENV` settings of one stage, later instructions winning (`KEY=value` form, quotes removed). */
+export function stageEnvironment(stage: Stage): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const { keyword, args } of stage.instructions) {
+    if (keyword !== 'ENV') continue;
+    for (const [, key, quoted, bare] of args.matchAll(
+      /(\w+)=(?:"([^"]*)"|(\S*))/g,
+    )) {
+      env[key] = quoted ?? bare;
+    }
+  }
+  return env;
+}

@@ -4,6 +4,7 @@ import {
   HealthCheckService,
   HealthIndicatorService,
 } from '@nestjs/terminus';
+import { EventLoopMonitor } from './event-loop-monitor.js';
 import { ReadinessRegistry } from './readiness.registry.js';
 
 const errorMessage = (error: unknown): string =>
@@ -15,9 +16,14 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     private readonly readiness: ReadinessRegistry,
+    private readonly eventLoop: EventLoopMonitor,
   ) {}
 
-  /** Liveness: answering at all means the event loop turns. */
+  /**
+   * Liveness: answering at all means the loop turns; `event_loop` fails when
+   * it recently stalled for longer than the limit. Upstreams are not asked:
+   * a restart cannot fix them.
+   */
   @Get('health')
   @HealthCheck()
   live() {
@@ -26,6 +32,19 @@ export class HealthController {
         this.indicators
           .check('process')
           .up({ uptimeSeconds: Math.round(process.uptime()) }),
+      () => {
+        const indicator = this.indicators.check('event_loop');
+        const details = {
+          maxDelayMs: Math.round(this.eventLoop.recentMaxDelayMs()),
+          stallMs: this.eventLoop.limits.stallMs,
+        };
+        return this.eventLoop.isStalled()
+          ? indicator.down({
+              ...details,
+              reason: `the event loop was blocked for ${details.maxDelayMs} ms (limit ${details.stallMs} ms)`,
+            })
+          : indicator.up(details);
+      },
     ]);
   }
 

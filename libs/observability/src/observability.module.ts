@@ -4,6 +4,11 @@ import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { LoggerModule } from 'nestjs-pino';
 import { ServiceConfig } from '@app/config';
 import { BreakerMonitor } from './breaker-monitor.js';
+import {
+  DEFAULT_EVENT_LOOP_STALL_LIMITS,
+  EVENT_LOOP_STALL_LIMITS,
+  EventLoopMonitor,
+} from './event-loop-monitor.js';
 import { HealthController } from './health.controller.js';
 import { metricProviders } from './metrics.js';
 import { ReadinessRegistry } from './readiness.registry.js';
@@ -55,7 +60,16 @@ function loggerParams(config: ServiceConfig) {
     TerminusModule.forRoot({ logger: false }),
   ],
   controllers: [HealthController],
-  providers: [...metricProviders, ReadinessRegistry, BreakerMonitor],
+  providers: [
+    ...metricProviders,
+    ReadinessRegistry,
+    BreakerMonitor,
+    EventLoopMonitor,
+    {
+      provide: EVENT_LOOP_STALL_LIMITS,
+      useValue: DEFAULT_EVENT_LOOP_STALL_LIMITS,
+    },
+  ],
   exports: [...metricProviders, ReadinessRegistry, BreakerMonitor],
 })
 export class ObservabilityModule {}

@@ -19,8 +19,8 @@ export interface LifecycleTimings {
 export const LIFECYCLE_TIMINGS = Symbol('LIFECYCLE_TIMINGS');
 
 export const defaultLifecycleTimings: LifecycleTimings = {
-  deliveryRetryBaseMs: 500,
-  deliveryRetryMaxMs: 30_000,
+  deliveryRetryBaseMs: 250,
+  deliveryRetryMaxMs: 5_000,
   pollRetryBaseMs: 1_000,
   staleSweepIntervalMs: 5 * 60_000,
   releaseGraceMs: 5_000,

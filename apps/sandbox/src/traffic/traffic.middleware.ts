@@ -25,12 +25,16 @@ export class TrafficMiddleware {
     const route = routeOf(req.method, req.path);
     if (!route) return next();
     const bytesIn = bytes(req.headers['content-length']);
-    res.once('finish', () =>
+    const writtenBefore = req.socket.bytesWritten;
+    // 'close' also fires when the client hangs up mid-answer (a client that
+    // stops reading a long /pending page): such calls count, with the bytes
+    // that really left, not the announced length.
+    res.once('close', () =>
       this.stats.answered(
         route,
         res.statusCode,
         bytesIn,
-        bytes(res.getHeader('content-length')),
+        req.socket.bytesWritten - writtenBefore,
       ),
     );
     const delay =
