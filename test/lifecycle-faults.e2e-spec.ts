@@ -55,6 +55,8 @@ describe('the task lifecycle under faults (built service against the sandbox)', 
     await waitUntil(
       () => sandbox.stats().tasks.succeeded === 60,
       'every task succeeded',
+      // Well before the 30 s interval: recovery never waits for a tick.
+      { timeoutMs: 20_000 },
     );
     allSucceededWithVectors(sandbox, 60);
     const stats = sandbox.stats();
@@ -62,6 +64,21 @@ describe('the task lifecycle under faults (built service against the sandbox)', 
     expect(stats.requests.patch.byStatus['503']).toBeGreaterThan(0);
     expect(stats.releases).toBe(0);
     expect(stats.tasksCompletedMoreThanOnce).toBe(0);
+  });
+
+  it('releases tasks while the provider is down, and takes them again later', async () => {
+    sandbox.seed(3);
+    sandbox.faults.error({ target: 'embeddings', status: 503, count: 2 });
+    ({ service } = await startServiceAgainst(sandbox, {
+      openaiCompatible: true,
+      env: { POLLING_INTERVAL_SECONDS: '1', MAX_RETRIES: '1' },
+    }));
+    await waitUntil(
+      () => sandbox.stats().tasks.succeeded === 3,
+      'every task succeeded',
+    );
+    expect(sandbox.stats().releases).toBeGreaterThan(0);
+    allSucceededWithVectors(sandbox, 3);
   });
 
   it('fails the bad tasks of a page with codes and completes the good ones', async () => {

@@ -10,6 +10,27 @@ import { ReadinessRegistry } from './readiness.registry.js';
 const errorMessage = (error: unknown): string =>
   error instanceof Error ? error.message : String(error);
 
+/** Under a probe's usual timeout: a check that hangs answers "not ready", not nothing. */
+const READINESS_CHECK_TIMEOUT_MS = 3_000;
+
+function withinTimeout(work: Promise<void> | void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `the check did not answer within ${READINESS_CHECK_TIMEOUT_MS / 1000} s`,
+          ),
+        ),
+      READINESS_CHECK_TIMEOUT_MS,
+    );
+  });
+  return Promise.race([Promise.resolve(work), timeout]).finally(() =>
+    clearTimeout(timer),
+  );
+}
+
 @Controller()
 export class HealthController {
   constructor(
@@ -56,7 +77,7 @@ export class HealthController {
       this.readiness.entries().map(([name, check]) => async () => {
         const indicator = this.indicators.check(name);
         try {
-          await check();
+          await withinTimeout(check());
           return indicator.up();
         } catch (error) {
           return indicator.down({ reason: errorMessage(error) });

@@ -98,14 +98,19 @@ export class ProcessorRegistry implements OnModuleInit {
     error: unknown,
   ): ProcessingResult {
     const what = `${nameOf(processor)} threw on task ${task.id}`;
+    // Every line about a task carries its id as a field, for log queries.
+    const fields = { taskId: task.id };
     if (looksLikeOutage(error)) {
-      this.logger.warn(`${what}: ${describeError(error)} (released)`);
+      this.logger.warn(fields, `${what}: ${describeError(error)} (released)`);
       return { status: 'transient', reason: describeError(error) };
     }
     const attempts = this.strikes.add(task.id);
     this.logger.error(
+      {
+        ...fields,
+        err: error instanceof Error ? error : new Error(String(error)),
+      },
       `${what} (attempt ${attempts} of ${UNEXPECTED_ERROR_ATTEMPTS})`,
-      error instanceof Error ? error.stack : String(error),
     );
     if (attempts < UNEXPECTED_ERROR_ATTEMPTS) {
       return {

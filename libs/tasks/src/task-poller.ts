@@ -171,7 +171,7 @@ export class TaskPoller
   private poll(): Promise<void> {
     this.polling ??= this.pollOnce().finally(() => {
       this.polling = undefined;
-      this.pump();
+      this.pump({ afterPoll: true });
     });
     return this.polling;
   }
@@ -210,12 +210,18 @@ export class TaskPoller
     this.lastPollSucceededAt = this.timings.now();
     this.lastPollGauge.set(this.lastPollSucceededAt / 1000);
 
-    const taken = this.selectTakeable(page.tasks, page.rejected, cycle);
+    const { taken, ours } = this.selectTakeable(
+      page.tasks,
+      page.rejected,
+      cycle,
+    );
     if (this.buffer.length === 0) this.bufferFilledAt = this.timings.now();
     this.buffer.push(...taken);
-    // A full page means more may be waiting; a page of only others' tasks does not.
+    // A full page means more may be waiting, also when its head was tasks we
+    // are claiming right now; a page of only others' tasks (shards) does not.
     this.backlogRemains =
-      page.tasks.length + page.rejected.length >= limit && taken.length > 0;
+      page.tasks.length + page.rejected.length >= limit &&
+      taken.length + ours > 0;
     this.lastPollFoundWork = taken.length > 0;
     this.drained =
       taken.length === 0 && this.running.size === 0 && this.buffer.length === 0;
@@ -227,12 +233,17 @@ export class TaskPoller
     tasks: readonly Task[],
     rejected: readonly RejectedTask[],
     cycle: number,
-  ): TakenTask[] {
+  ): { taken: TakenTask[]; ours: number } {
     const known = new Set([...this.running.keys(), ...this.buffer.map(idOf)]);
-    const takeable = (id: string) =>
-      !known.has(id) &&
-      !this.releasedThisRun.has(id) &&
-      inShard(id, this.settings.shard);
+    let ours = 0;
+    const takeable = (id: string) => {
+      if (known.has(id)) ours++;
+      return (
+        !known.has(id) &&
+        !this.releasedThisRun.has(id) &&
+        inShard(id, this.settings.shard)
+      );
+    };
     const taken: TakenTask[] = [];
     for (const task of tasks) {
       if (takeable(task.id)) taken.push({ kind: 'valid', task });
@@ -247,7 +258,7 @@ export class TaskPoller
         taken.push({ kind: 'invalid', id: entry.id, reasons: entry.reasons });
       }
     }
-    return taken;
+    return { taken, ours };
   }
 
   private schedulePollRetry(): void {
@@ -271,8 +282,13 @@ export class TaskPoller
     });
   }
 
-  /** Starts buffered tasks while slots are free; polls again when a backlog remains. */
-  private pump(): void {
+  /**
+   * Starts buffered tasks while slots are free; polls again when a backlog
+   * remains. Right after a poll that took nothing, the next poll waits for a
+   * task to finish instead, so that a page of tasks still being claimed
+   * cannot spin the poller.
+   */
+  private pump({ afterPoll = false } = {}): void {
     while (
       !this.stopped &&
       this.running.size < this.settings.concurrencyLimit &&
@@ -280,9 +296,9 @@ export class TaskPoller
     ) {
       this.start(this.buffer.shift()!);
     }
-    const wantMore = this.settings.runOnce
-      ? this.lastPollFoundWork || this.running.size === 0
-      : this.backlogRemains;
+    const progressing = !afterPoll || this.lastPollFoundWork;
+    const wantMore =
+      progressing && (this.settings.runOnce || this.backlogRemains);
     if (
       !this.stopped &&
       !this.drained &&
@@ -317,7 +333,11 @@ export class TaskPoller
   private record(id: string, result: RunResult): void {
     if (result.kind !== 'finished') return;
     this.totals[result.outcome.status]++;
-    if (result.outcome.status === 'released') this.releasedThisRun.add(id);
+    // A long-running service takes a released task again at a later poll;
+    // a run-once run does not, or it would spin on a provider that is down.
+    if (this.settings.runOnce && result.outcome.status === 'released') {
+      this.releasedThisRun.add(id);
+    }
   }
 
   private checkRunOnceDone(): void {

@@ -1,0 +1,155 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { waitUntil } from './support/eventually.js';
+import {
+  type RunningProcess,
+  startProcess,
+} from './support/service-process.js';
+
+const DEMO = resolve(import.meta.dirname, '../scripts/demo.ts');
+
+const logDirs: string[] = [];
+afterAll(() => {
+  for (const dir of logDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function startDemo(args: string[]): RunningProcess {
+  const logDir = mkdtempSync(join(tmpdir(), 'ai-task-processor-demo-'));
+  logDirs.push(logDir);
+  return startProcess(DEMO, {}, [...args, '--log-dir', logDir]);
+}
+
+/** Pids of the live processes whose parent is `pid` (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((entry) => {
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        // Fields after the parenthesised command: state, ppid, ...
+        const [, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return Number(ppid) === pid ? [Number(entry)] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function address(output: string, label: string): string {
+  const match = new RegExp(`^\\s+${label}\\s+(http://\\S+)$`, 'm').exec(output);
+  if (!match) throw new Error(`no "${label}" address in:\n${output}`);
+  return match[1];
+}
+
+describe('npm run demo (node scripts/demo.ts, not on a terminal)', () => {
+  it.each([
+    { mode: 'mock embeddings', args: [], viaSdk: false },
+    {
+      mode: 'the openai SDK against the sandbox',
+      args: ['--openai-compatible'],
+      viaSdk: true,
+    },
+  ])(
+    'drains its backlog with $mode, prints a summary, keeps running, and stops both children cleanly on SIGINT',
+    async ({ args, viaSdk }) => {
+      const demo = startDemo([
+        '--tasks',
+        '50',
+        '--sandbox-port',
+        '0',
+        '--service-port',
+        '0',
+        ...args,
+      ]);
+      try {
+        await waitUntil(
+          () => /^\s+more tasks\s/m.test(demo.stdout),
+          'the demo printed its summary and addresses',
+          { timeoutMs: 60_000, intervalMs: 100 },
+        );
+        const output = demo.stdout;
+        expect(output).toMatch(
+          /^summary: 50 succeeded, 0 failed in \d+\.\d s \(\d+\.\d tasks\/s\)$/m,
+        );
+        // Plain lines, no terminal control characters, and no JSON logs.
+        expect(output).toMatch(/^progress: 50\/50 done, /m);
+        expect(output.includes('\r') || output.includes('\u001b')).toBe(false);
+        expect(output).not.toMatch(/^\{/m);
+        expect(output).toContain(
+          viaSdk ? 'embeddings through the openai SDK' : 'mock embeddings',
+        );
+
+        // Both keep running, at the addresses printed.
+        const metrics = await fetch(address(output, 'metrics'));
+        expect(metrics.status).toBe(200);
+        expect(await metrics.text()).toMatch(
+          /^ai_tasks_processed_total\{[^}]*status="succeeded"[^}]*\} 50$/m,
+        );
+        expect((await fetch(address(output, 'readiness'))).status).toBe(200);
+        const stats = (await (
+          await fetch(address(output, 'sandbox stats'))
+        ).json()) as {
+          tasks: { succeeded: number };
+          embeddings: { requests: number };
+        };
+        expect(stats.tasks.succeeded).toBe(50);
+        if (viaSdk) expect(stats.embeddings.requests).toBeGreaterThan(0);
+        else expect(stats.embeddings.requests).toBe(0);
+
+        const children = childrenOf(demo.child.pid!);
+        expect(children).toHaveLength(2);
+
+        const exit = await demo.stop('SIGINT', 45_000);
+        expect(exit).toEqual({ code: 0, signal: null });
+        expect(demo.stdout).toContain('service stopped (exit code 0)');
+        expect(demo.stdout).toContain('sandbox stopped (exit code 0)');
+        expect(demo.stderr).toBe('');
+        for (const pid of children) expect(isAlive(pid)).toBe(false);
+        await expect(fetch(address(output, 'metrics'))).rejects.toThrow();
+      } finally {
+        await demo.stop('SIGKILL');
+      }
+    },
+  );
+
+  describe('a busy port', () => {
+    let blocker: Server;
+    let port: number;
+    beforeAll(async () => {
+      blocker = createServer();
+      await new Promise<void>((ready) => blocker.listen(0, ready));
+      const bound = blocker.address();
+      port = typeof bound === 'object' && bound ? bound.port : 0;
+    });
+    afterAll(async () => {
+      await new Promise((closed) => blocker.close(closed));
+    });
+
+    it.each([
+      { flag: '--sandbox-port', who: 'sandbox' },
+      { flag: '--service-port', who: 'service' },
+    ])(
+      'for the $who is one line naming the port and $flag, exit code 1',
+      async ({ flag, who }) => {
+        const demo = startDemo(['--tasks', '5', flag, String(port)]);
+        const exit = await demo.exited;
+        expect(exit.code).toBe(1);
+        expect(demo.stderr).toBe(
+          `port ${port} for the ${who} is in use: choose another with ${flag} <port> (or DEMO_${who.toUpperCase()}_PORT; 0 picks a free one)\n`,
+        );
+        expect(demo.stdout).toBe('');
+      },
+    );
+  });
+});
