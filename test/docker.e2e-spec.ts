@@ -20,6 +20,7 @@ import {
   execForm,
   healthcheckCommand,
   parseDockerfile,
+  stageEnvironment,
 } from './support/dockerfile.js';
 import { RunningProcess, SERVICE_ENTRY } from './support/service-process.js';
 
@@ -51,14 +52,7 @@ const validSettings = {
 /** `ENV A=1 B=2` of a stage and the stages it is built on. */
 function stageEnv(stage: Stage): Record<string, string> {
   const parent = stages.find((candidate) => candidate.name === stage.base);
-  const env: Record<string, string> = parent ? stageEnv(parent) : {};
-  for (const { args } of all(stage, 'ENV')) {
-    for (const pair of args.split(/\s+/)) {
-      const [key, ...value] = pair.split('=');
-      env[key] = value.join('=');
-    }
-  }
-  return env;
+  return { ...(parent ? stageEnv(parent) : {}), ...stageEnvironment(stage) };
 }
 
 /**

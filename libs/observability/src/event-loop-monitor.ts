@@ -50,10 +50,16 @@ export class EventLoopMonitor implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     this.histogram.enable();
-    this.rotation = setInterval(() => {
-      this.previousWindowMaxMs = this.currentWindowMaxMs();
-      this.histogram.reset();
-    }, this.limits.windowMs).unref();
+    this.rotation = setInterval(
+      () => this.startWindow(),
+      this.limits.windowMs,
+    ).unref();
+  }
+
+  /** Ends the current window: its delays are remembered one window more. */
+  startWindow(): void {
+    this.previousWindowMaxMs = this.currentWindowMaxMs();
+    this.histogram.reset();
   }
 
   onModuleDestroy(): void {
