@@ -1,0 +1,175 @@
+import { type BenchProcess, SANDBOX_ENTRY, startProcess } from './processes.ts';
+
+/** The parts of the sandbox's `GET /admin/stats` the bench reads (docs/sandbox.md). */
+export interface SandboxStats {
+  tasks: {
+    total: number;
+    pending: number;
+    in_progress: number;
+    succeeded: number;
+    failed: number;
+  };
+  claims: number;
+  claimConflicts: number;
+  releases: number;
+  completions: number;
+  tasksCompletedMoreThanOnce: number;
+  pendingCalls: number;
+  embeddings: { requests: number; inputs: number; tokens: number };
+  requests: Record<
+    string,
+    {
+      total: number;
+      byStatus: Record<string, number>;
+      bytesIn: number;
+      bytesOut: number;
+    }
+  >;
+  pickup: { count: number; p50Ms: number; p95Ms: number; maxMs: number } | null;
+}
+
+/** One task's history from `GET /admin/timings`, epoch milliseconds. */
+export interface TaskTiming {
+  id: string;
+  state: string;
+  createdAtMs: number;
+  firstClaimedAtMs: number | null;
+  completedAtMs: number | null;
+}
+
+export interface SandboxSwitches {
+  honourLimit: boolean;
+  conflictOnClaim: boolean;
+  embeddingsLatencyMs: number;
+  tokenTtlSeconds: number;
+  keepResults: boolean;
+}
+
+export const CLIENT_ID = 'ai-task-processor';
+export const CLIENT_SECRET = 'sandbox-secret';
+
+/** The sandbox in its own process, driven over its `/admin` routes. */
+export class SandboxProcess {
+  readonly process: BenchProcess;
+  readonly url: string;
+
+  constructor(process: BenchProcess, url: string) {
+    this.process = process;
+    this.url = url;
+  }
+
+  get tokenUrl(): string {
+    return `${this.url}/oauth2/token`;
+  }
+
+  get embeddingsUrl(): string {
+    return `${this.url}/v1`;
+  }
+
+  stats(): Promise<SandboxStats> {
+    return this.call('GET', '/admin/stats');
+  }
+
+  switches(): Promise<SandboxSwitches> {
+    return this.call('GET', '/admin/settings');
+  }
+
+  updateSwitches(changes: Partial<SandboxSwitches>): Promise<SandboxSwitches> {
+    return this.call('PATCH', '/admin/settings', changes);
+  }
+
+  timings(): Promise<TaskTiming[]> {
+    return this.call('GET', '/admin/timings');
+  }
+
+  /** Seeds `count` pending tasks in chunks (one answer lists every id). */
+  async seed(count: number): Promise<string[]> {
+    const ids: string[] = [];
+    for (let left = count; left > 0; left -= SEED_CHUNK) {
+      const answer = await this.call<{ ids: string[] }>('POST', '/admin/seed', {
+        count: Math.min(SEED_CHUNK, left),
+      });
+      ids.push(...answer.ids);
+    }
+    return ids;
+  }
+
+  async createTask(): Promise<string> {
+    const task = await this.call<{ _id: string }>(
+      'POST',
+      '/admin/create-task',
+      {},
+    );
+    return task._id;
+  }
+
+  reset(): Promise<void> {
+    return this.call('POST', '/admin/reset');
+  }
+
+  async stop(): Promise<void> {
+    await this.process.stop();
+  }
+
+  private async call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<T> {
+    const response = await fetch(`${this.url}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(60_000),
+    });
+    const text = await response.text();
+    if (!response.ok)
+      throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+}
+
+const SEED_CHUNK = 5_000;
+
+/** Starts `dist/apps/sandbox/main.js` on a free loopback port with `SANDBOX_*` settings. */
+export async function startSandbox(
+  env: Record<string, string>,
+): Promise<SandboxProcess> {
+  const child = startProcess(SANDBOX_ENTRY, {
+    SANDBOX_PORT: '0',
+    SANDBOX_HOST: '127.0.0.1',
+    ...env,
+  });
+  try {
+    const listening = await child.waitForJson(
+      (record) => record.msg === 'sandbox listening',
+      30_000,
+    );
+    return new SandboxProcess(child, String(listening.url));
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+}
+
+/** An access token from the sandbox's issuer (client credentials, client_secret_basic). */
+export async function fetchToken(tokenUrl: string): Promise<string> {
+  const response = await fetch(tokenUrl, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      scope: 'read write',
+    }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  if (!response.ok)
+    throw new Error(
+      `token endpoint answered ${response.status}: ${await response.text()}`,
+    );
+  const { access_token } = (await response.json()) as { access_token: string };
+  return access_token;
+}
