@@ -25,7 +25,7 @@ CMD ["node", "dist/apps/sandbox/main.js"]
 
 # ---- runtime: what runs in production ------------------------------------------------------------
 FROM node:24-bookworm-slim AS runtime
-# A heap budget keeps resident memory bounded and predictable (about 200 MiB
+# A heap budget keeps resident memory bounded and predictable (about 230 MiB
 # under full load, docs/performance.md); V8's defaults size the heap from
 # the host's memory, not the container's.
 ENV NODE_ENV=production \

@@ -22,6 +22,8 @@ export const BASE_ENV = {
   OAUTH2_CLIENT_ID: 'processor',
   OAUTH2_CLIENT_SECRET: 'client-secret-value',
   LOG_LEVEL: 'silent',
+  // Room for every batch a test builds: a batch never holds more inputs than tasks in flight.
+  CONCURRENCY_LIMIT: '256',
 };
 
 /** The messages logged at `level`, without the level prefix. */

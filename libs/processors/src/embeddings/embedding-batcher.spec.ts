@@ -90,6 +90,7 @@ const SMALL: BatchKey = { model: 'text-embedding-3-small' };
 function setUp(env: Record<string, string> = {}) {
   const config = ServiceConfig.fromEnvironment({
     ...BASE_ENV,
+    CONCURRENCY_LIMIT: '256',
     EMBEDDING_BATCH_WAIT_MS: '25',
     ...env,
   });
@@ -162,6 +163,15 @@ describe('EmbeddingBatcher', () => {
       { model: 'text-embedding-3-small', dimensions: 256, inputs: ['b', 'e'] },
       { model: 'text-embedding-3-large', dimensions: undefined, inputs: ['c'] },
     ]);
+  });
+
+  it('sends a batch at once when it holds as many inputs as tasks can be in flight', async () => {
+    const { timer, provider, embed } = setUp({ CONCURRENCY_LIMIT: '2' });
+    const outcomes = [embed('one'), embed('two')];
+    // No wait elapsed: two tasks in flight, both here, nobody left to wait for.
+    expect(provider.batches).toEqual([['one', 'two']]);
+    expect(timer.running).toBe(0);
+    await Promise.all(outcomes);
   });
 
   it('sends a batch as soon as it holds EMBEDDING_BATCH_SIZE inputs', async () => {

@@ -95,7 +95,14 @@ export class EmbeddingBatcher implements OnModuleDestroy {
     private readonly tokensUsed: Counter<'model' | 'type'>,
   ) {
     const { batchSize, batchWaitMs, maxConcurrentRequests } = config.embeddings;
-    this.maxInputs = Math.min(batchSize, MAX_INPUTS_PER_REQUEST);
+    // Each task in flight brings one input: once a batch holds as many as
+    // can be in flight, no one else can join, so waiting longer only adds
+    // latency (at the default CONCURRENCY_LIMIT of 5, the whole wait).
+    this.maxInputs = Math.min(
+      batchSize,
+      MAX_INPUTS_PER_REQUEST,
+      config.tasks.concurrencyLimit,
+    );
     this.waitMs = batchWaitMs;
     this.maxInFlight = maxConcurrentRequests;
   }
