@@ -1,10 +1,19 @@
+import { join } from 'node:path';
+import {
+  parseDockerfile,
+  stageEnvironment,
+} from '../../test/support/dockerfile.ts';
 import { readFile } from 'node:fs/promises';
 import { type BenchProcess, SERVICE_ENTRY, startProcess } from './processes.ts';
 import { CLIENT_ID, CLIENT_SECRET, type SandboxProcess } from './sandbox.ts';
 
 /** The heap budget of the production image (Dockerfile, runtime stage): measured as deployed. */
 export const IMAGE_NODE_OPTIONS =
-  '--max-old-space-size=160 --max-semi-space-size=8';
+  stageEnvironment(
+    parseDockerfile(join(import.meta.dirname, '../../Dockerfile')).find(
+      (stage) => stage.name === 'runtime',
+    )!,
+  ).NODE_OPTIONS ?? '';
 
 export type Embeddings = 'mock' | 'openai-sdk';
 
