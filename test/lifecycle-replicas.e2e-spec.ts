@@ -4,6 +4,12 @@ import { startServiceAgainst } from './support/service-against-sandbox.js';
 import type { RunningProcess } from './support/service-process.js';
 
 const TASKS = 400;
+/**
+ * Each embeddings answer waits this long, so that one replica alone needs
+ * seconds for the backlog (at most CONCURRENCY_LIMIT tasks per answer): the
+ * second, started a fraction of a second later, always finds work left.
+ */
+const EMBEDDINGS_LATENCY_MS = 150;
 
 describe('two replicas against one API (built services, OpenAI-compatible path)', () => {
   let sandbox: Sandbox | undefined;
@@ -55,7 +61,10 @@ describe('two replicas against one API (built services, OpenAI-compatible path)'
 
   it('with 409 claims: every text is embedded exactly once', async () => {
     const stats = await drainWithTwo(
-      await startSandbox({ conflictOnClaim: true }),
+      await startSandbox({
+        conflictOnClaim: true,
+        embeddingsLatencyMs: EMBEDDINGS_LATENCY_MS,
+      }),
       [{}, {}],
     );
     // Both replicas worked; any overlap was settled by 409s, not by double work.
@@ -66,7 +75,10 @@ describe('two replicas against one API (built services, OpenAI-compatible path)'
 
   it('without 409 claims, sharded by WORKER_SHARD: every text is embedded exactly once', async () => {
     const stats = await drainWithTwo(
-      await startSandbox({ conflictOnClaim: false }),
+      await startSandbox({
+        conflictOnClaim: false,
+        embeddingsLatencyMs: EMBEDDINGS_LATENCY_MS,
+      }),
       [{ WORKER_SHARD: '0/2' }, { WORKER_SHARD: '1/2' }],
     );
     expect(stats.claims).toBe(TASKS);

@@ -82,7 +82,7 @@ export async function latencyBound(context: BenchContext): Promise<CaseResult> {
         bareClient: {
           concurrency: CONCURRENCY_LIMIT,
           perTask:
-            'claim PATCH + complete PATCH with one pre-serialised 1,536-float result',
+            'claim PATCH + complete PATCH with one pre-serialised 1,536-float result, 9 significant digits per value as the service writes them',
         },
       },
       figures: {

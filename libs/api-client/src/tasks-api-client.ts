@@ -1,3 +1,5 @@
+import type { ResultVector } from './request-body.js';
+
 export type TaskState = 'pending' | 'in_progress' | 'succeeded' | 'failed';
 
 /** A task document that passed validation (CONTRACT.md §1), `_id` renamed `id`. */
@@ -61,7 +63,8 @@ export abstract class TasksApiClient {
   abstract listByState(state: TaskState): Promise<TaskPage>;
   /** `PATCH {state: in_progress}`; a 409 answers `conflict`. */
   abstract claim(id: string): Promise<ClaimResult>;
-  abstract complete(id: string, vector: number[]): Promise<void>;
+  /** `PATCH {state: succeeded, result}`; a Float32Array travels at float32 precision. */
+  abstract complete(id: string, result: ResultVector): Promise<void>;
   abstract fail(id: string, failure: TaskFailure): Promise<void>;
   /** `PATCH {state: pending}`: gives the task back for a later attempt. */
   abstract release(id: string): Promise<void>;

@@ -1,5 +1,11 @@
 const BEARER = /(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi;
-const TOKEN_FIELD = /("(?:access_token|refresh_token|id_token)"\s*:\s*")[^"]*/g;
+/**
+ * A string field, at any depth, whose name says it holds a secret. Matching
+ * the written line costs far less than pino's wildcard paths, which walk
+ * every logged object (8 µs per line for 12 paths, docs/performance.md).
+ */
+const SECRET_FIELD =
+  /("(?:authorization|cookie|set-cookie|x-api-key|client_?secret|api_?key|access_?token|refresh_?token|id_?token|token|password)"\s*:\s*")(?:[^"\\]|\\.)*/gi;
 
 /**
  * The last line of defence behind pino's path redaction: whatever object
@@ -11,7 +17,7 @@ export function makeSecretScrubber(secrets: readonly string[]) {
   return (line: string): string => {
     let scrubbed = line
       .replace(BEARER, '$1[REDACTED]')
-      .replace(TOKEN_FIELD, '$1[REDACTED]');
+      .replace(SECRET_FIELD, '$1[REDACTED]');
     for (const secret of known) {
       if (scrubbed.includes(secret))
         scrubbed = scrubbed.replaceAll(secret, '[REDACTED]');
@@ -20,21 +26,12 @@ export function makeSecretScrubber(secrets: readonly string[]) {
   };
 }
 
-/** Paths pino censors structurally, before serialisation. */
+/**
+ * Paths pino censors structurally, before serialisation: the request logs of
+ * the metrics server. Secret fields elsewhere are the scrubber's.
+ */
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'res.headers["set-cookie"]',
-  '*.authorization',
-  '*.Authorization',
-  '*.headers.authorization',
-  '*.headers.Authorization',
-  '*.clientSecret',
-  '*.client_secret',
-  '*.apiKey',
-  '*.api_key',
-  '*.accessToken',
-  '*.access_token',
-  '*.token',
-  '*.password',
 ];

@@ -18,8 +18,14 @@ export interface TokenUsage {
  * work could not be done now (provider down, rate limited, our key refused):
  * the task is released, never failed.
  */
+/**
+ * A success result: the number array the API receives (CONTRACT.md §1). A
+ * Float32Array is sent at float32 precision, in fewer bytes.
+ */
+export type ResultVector = Float32Array | readonly number[];
+
 export type ProcessingResult =
-  | { status: 'succeeded'; result: number[]; usage?: TokenUsage }
+  | { status: 'succeeded'; result: ResultVector; usage?: TokenUsage }
   | { status: 'failed'; code: string; message: string }
   | { status: 'transient'; reason: string };
 

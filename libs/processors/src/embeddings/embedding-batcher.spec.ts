@@ -69,7 +69,9 @@ class ScriptedProvider extends EmbeddingProvider {
           );
         }
         resolve({
-          vectors: request.inputs.map((input) => [input.length]),
+          vectors: request.inputs.map(
+            (input) => new Float32Array([input.length]),
+          ),
           usage: this.usage?.(request),
         });
       };
@@ -121,7 +123,7 @@ function setUp(env: Record<string, string> = {}) {
 }
 
 const vectorOf = (outcome: EmbeddingOutcome) =>
-  outcome.ok ? outcome.vector : outcome.error;
+  outcome.ok ? Array.from(outcome.vector) : outcome.error;
 
 describe('EmbeddingBatcher', () => {
   it('waits EMBEDDING_BATCH_WAIT_MS after the first input for company, then sends them together', async () => {

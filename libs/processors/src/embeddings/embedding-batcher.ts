@@ -29,7 +29,7 @@ export interface BatchItem {
 
 /** A failure is an `EmbeddingProviderError`, or whatever a bug threw. */
 export type EmbeddingOutcome =
-  | { ok: true; vector: number[]; usage: TokenUsage }
+  | { ok: true; vector: Float32Array; usage: TokenUsage }
   | { ok: false; error: unknown };
 
 interface Entry {

@@ -8,8 +8,8 @@ export interface EmbeddingRequest {
 }
 
 export interface EmbeddingResponse {
-  /** One vector per input, in input order. */
-  vectors: number[][];
+  /** One vector per input, in input order, at the provider's float32 precision. */
+  vectors: Float32Array[];
   /** As the provider reported it; some compatible servers report none. */
   usage?: TokenUsage;
 }

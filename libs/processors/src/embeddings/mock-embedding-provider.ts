@@ -40,18 +40,21 @@ export function mockVector(
   text: string,
   model: string,
   size: number,
-): number[] {
+): Float32Array {
   const random = xoshiro128(
     createHash('sha256').update(`${model}\0${text}`).digest(),
   );
-  const vector: number[] = Array.from({ length: size });
+  const components = new Float64Array(size);
   let squares = 0;
   for (let i = 0; i < size; i++) {
-    vector[i] = random() * 2 - 1;
-    squares += vector[i] * vector[i];
+    const component = random() * 2 - 1;
+    components[i] = component;
+    squares += component * component;
   }
   const norm = Math.sqrt(squares) || 1;
-  for (let i = 0; i < size; i++) vector[i] /= norm;
+  // Float32, as a provider's vectors are.
+  const vector = new Float32Array(size);
+  for (let i = 0; i < size; i++) vector[i] = components[i]! / norm;
   return vector;
 }
 

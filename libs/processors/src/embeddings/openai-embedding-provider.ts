@@ -21,10 +21,15 @@ import {
   type OpenAiClientFactory,
   type OpenAiRetryTiming,
 } from './openai-client.js';
+import { decodeEmbedding } from './embedding-vector.js';
 import { type CallFailure, classifyCall } from './openai-errors.js';
 import { openAiResilience } from './openai-resilience.js';
 
-type CreateResponse = Awaited<ReturnType<OpenAI['embeddings']['create']>>;
+/** What `read` needs of an embeddings answer, base64 or float. */
+interface CreateResponse {
+  data?: { index: number; embedding: unknown }[];
+  usage?: { prompt_tokens: number; total_tokens: number };
+}
 
 /** The base URL without any user:password part, for logs. */
 const displayUrl = (url: string): string => {
@@ -120,6 +125,9 @@ export class OpenAiEmbeddingProvider extends EmbeddingProvider {
         model,
         input: [...inputs],
         ...(dimensions === undefined ? {} : { dimensions }),
+        // Asked for explicitly, the SDK hands the base64 over undecoded:
+        // decodeEmbedding makes a Float32Array of it, not a number array.
+        encoding_format: 'base64',
       });
       this.requests.inc({ model, status: 'success' });
       return response;
@@ -168,19 +176,23 @@ export class OpenAiEmbeddingProvider extends EmbeddingProvider {
     { inputs }: EmbeddingRequest,
   ): EmbeddingResponse {
     const data = [...(response.data ?? [])].sort((a, b) => a.index - b.index);
-    const vectors = data.map(({ embedding }) => embedding as unknown);
-    if (
-      vectors.length !== inputs.length ||
-      !vectors.every((vector) => Array.isArray(vector) && vector.length > 0)
-    ) {
+    if (data.length !== inputs.length) {
       throw new EmbeddingProviderError(
         'unavailable',
-        `the embedding provider answered ${vectors.length} vectors for ${inputs.length} inputs`,
+        `the embedding provider answered ${data.length} vectors for ${inputs.length} inputs`,
+      );
+    }
+    const vectors = data.map(({ embedding }) => decodeEmbedding(embedding));
+    const broken = vectors.findIndex((vector) => vector === undefined);
+    if (broken !== -1) {
+      throw new EmbeddingProviderError(
+        'unavailable',
+        `the embedding provider answered a vector that is not a non-empty list of finite numbers (input ${broken})`,
       );
     }
     const { usage } = response;
     return {
-      vectors: vectors as number[][],
+      vectors: vectors as Float32Array[],
       usage: usage && {
         promptTokens: usage.prompt_tokens,
         totalTokens: usage.total_tokens,
