@@ -88,6 +88,7 @@ export async function latencyBound(context: BenchContext): Promise<CaseResult> {
       figures: {
         tasksPerSecond: run.tasksPerSecond,
         processingSeconds: run.processingSeconds,
+        claimedMs: run.claimedMs,
         wallSeconds: run.wallSeconds,
         providerRequests,
         inputsPerProviderRequest: round(
@@ -141,7 +142,7 @@ export async function latencyBound(context: BenchContext): Promise<CaseResult> {
           case: 'latency-bound',
           tasks,
           tasksPerSecond: run.tasksPerSecond,
-          figures: `${providerRequests} provider requests; ${round(ratioToBound)} of bound ${bound}/s; ${round(ratioToApi)} of API capacity ${round(apiCapacity)}/s; ${round((run.serviceCpuSeconds / tasks) * 1000)} ms CPU/task; 0 ms endpoint: ${control.tasksPerSecond}/s; peak RSS ${Math.round(run.peakRssMiB)} MiB`,
+          figures: `${providerRequests} provider requests; ${round(ratioToBound)} of bound ${bound}/s; ${round(ratioToApi)} of API capacity ${round(apiCapacity)}/s; ${round((run.serviceCpuSeconds / tasks) * 1000)} ms CPU/task; 0 ms endpoint: ${control.tasksPerSecond}/s; claimed p50 ${run.claimedMs.p50} ms; peak RSS ${Math.round(run.peakRssMiB)} MiB`,
           target: '',
         },
       ],

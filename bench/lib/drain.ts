@@ -1,4 +1,4 @@
-import { processingWindowMs, round } from './figures.ts';
+import { claimToCompletionMs, processingWindowMs, round } from './figures.ts';
 import type { SandboxProcess, SandboxStats } from './sandbox.ts';
 import {
   type MemorySample,
@@ -24,6 +24,8 @@ export interface DrainRun {
   /** Tasks per second from the first claim to the last completion, as the sandbox saw them. */
   tasksPerSecond: number;
   processingSeconds: number;
+  /** How long tasks stayed claimed (last claim to completion), in milliseconds. */
+  claimedMs: { p50: number; p90: number; max: number };
   /** From spawning the service to seeing every task ended, start-up included. */
   wallSeconds: number;
   serviceCpuSeconds: number;
@@ -108,11 +110,13 @@ export async function drainWithService(
     (await cpuSeconds(sandbox.process.pid, options.clockTick)) -
     sandboxCpuBefore;
   const stats = await sandbox.stats();
-  const windowMs = processingWindowMs(await sandbox.timings());
+  const timings = await sandbox.timings();
+  const windowMs = processingWindowMs(timings);
   const ended = stats.tasks.succeeded + stats.tasks.failed;
   return {
     tasksPerSecond: round(ended / (windowMs / 1000)),
     processingSeconds: round(windowMs / 1000),
+    claimedMs: claimToCompletionMs(timings),
     wallSeconds: round((endedAt - spawnedAt) / 1000),
     serviceCpuSeconds: round(serviceCpu),
     ...(options.startupCpuSeconds === undefined

@@ -44,6 +44,25 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** Percentiles of how long tasks stayed claimed: last claim to completion, as the sandbox saw them. */
+export function claimToCompletionMs(
+  timings: readonly {
+    lastClaimedAtMs: number | null;
+    completedAtMs: number | null;
+  }[],
+): { p50: number; p90: number; max: number } {
+  const spans = timings
+    .filter(
+      (timing) =>
+        timing.lastClaimedAtMs !== null && timing.completedAtMs !== null,
+    )
+    .map((timing) => timing.completedAtMs! - timing.lastClaimedAtMs!)
+    .sort((a, b) => a - b);
+  const at = (share: number) =>
+    spans[Math.floor(share * (spans.length - 1))] ?? 0;
+  return { p50: at(0.5), p90: at(0.9), max: at(1) };
+}
+
 /** The span from the first claim to the last completion, from the sandbox's per-task timings. */
 export function processingWindowMs(
   timings: readonly {

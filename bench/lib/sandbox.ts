@@ -34,6 +34,7 @@ export interface TaskTiming {
   state: string;
   createdAtMs: number;
   firstClaimedAtMs: number | null;
+  lastClaimedAtMs: number | null;
   completedAtMs: number | null;
 }
 

@@ -1,4 +1,7 @@
-import { isWithinTokenLimit } from 'gpt-tokenizer/encoding/cl100k_base';
+import {
+  countTokens as countCl100kTokens,
+  isWithinTokenLimit,
+} from 'gpt-tokenizer/encoding/cl100k_base';
 
 /** OpenAI's limits (CONTRACT.md §3). */
 export const MAX_INPUT_TOKENS = 8_192;
@@ -42,7 +45,13 @@ const AS_PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
 export const countTokensWithin = (
   text: string,
   limit: number,
-): number | false => isWithinTokenLimit(text, limit, AS_PLAIN_TEXT);
+): number | false =>
+  // Every token is at least one UTF-8 byte and a UTF-16 unit at most three:
+  // a text this short is within the limit, and counting it whole allocates
+  // far less than the generator that can stop early.
+  text.length * 3 <= limit
+    ? countTokens(text)
+    : isWithinTokenLimit(text, limit, AS_PLAIN_TEXT);
 
 export const countTokens = (text: string): number =>
-  countTokensWithin(text, Number.POSITIVE_INFINITY) as number;
+  countCl100kTokens(text, AS_PLAIN_TEXT);
