@@ -7,6 +7,7 @@ export {
   RegisterTaskProcessor,
   type ProcessableTask,
   type ProcessingResult,
+  type ResultVector,
   type TaskProcessor,
   type TokenUsage,
 } from './task-processor.js';

@@ -14,16 +14,16 @@ export interface TokenUsage {
 }
 
 /**
- * Every way processing can end. `transient` means the task is fine but the
- * work could not be done now (provider down, rate limited, our key refused):
- * the task is released, never failed.
- */
-/**
  * A success result: the number array the API receives (CONTRACT.md §1). A
  * Float32Array is sent at float32 precision, in fewer bytes.
  */
 export type ResultVector = Float32Array | readonly number[];
 
+/**
+ * Every way processing can end. `transient` means the task is fine but the
+ * work could not be done now (provider down, rate limited, our key refused):
+ * the task is released, never failed.
+ */
 export type ProcessingResult =
   | { status: 'succeeded'; result: ResultVector; usage?: TokenUsage }
   | { status: 'failed'; code: string; message: string }
