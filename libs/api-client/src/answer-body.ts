@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 
-const MAX_ERROR_BODY_BYTES = 16 * 1024;
+/** The most read of an answer nobody needs: its error message, or nothing. */
+export const MAX_ERROR_BODY_BYTES = 16 * 1024;
 
 /** Reads at most `cap` bytes of a body; a longer body is cut off (destroyed). */
 async function readPrefix(body: Readable, cap: number): Promise<Buffer> {
@@ -12,25 +13,6 @@ async function readPrefix(body: Readable, cap: number): Promise<Buffer> {
     if (size >= cap) break;
   }
   return Buffer.concat(parts).subarray(0, cap);
-}
-
-/**
- * Reads a body nobody needs to its end, so that the keep-alive connection
- * can carry the next request; past `cap` bytes the connection is dropped.
- */
-export async function drain(
-  body: Readable,
-  cap = MAX_ERROR_BODY_BYTES,
-): Promise<void> {
-  let size = 0;
-  try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size >= cap) break;
-    }
-  } catch {
-    // Nothing was expected of it.
-  }
 }
 
 /** `: <message>` of a Nest-style error answer (`{statusCode, message}`), or nothing. */

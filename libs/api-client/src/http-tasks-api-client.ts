@@ -39,7 +39,7 @@ import {
   isRetryable,
   parseRetryAfter,
 } from './api-resilience.js';
-import { drain, errorDetail } from './answer-body.js';
+import { MAX_ERROR_BODY_BYTES, errorDetail } from './answer-body.js';
 import { MalformedArrayError } from './json-array-splitter.js';
 import {
   CLAIM_BODY,
@@ -69,7 +69,7 @@ interface Call<T> {
   /** Serialised JSON. */
   body?: string | Buffer;
   /** Reads a 2xx answer. */
-  read: (body: Readable) => Promise<T>;
+  read: (body: AnswerBody) => Promise<T>;
   /** A 4xx (other than 401/403) that is an answer, not an error. */
   accept?: (status: number) => T | undefined;
 }
@@ -94,6 +94,13 @@ const formatDuration = (ms: number): string =>
   ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 
 const JSON_BODY = { 'content-type': 'application/json' } as const;
+
+/**
+ * An answer's body. An unneeded one is read to its end with `dump` so that
+ * the keep-alive connection can carry the next request (past its limit the
+ * connection is dropped instead): no async iterator per PATCH answer.
+ */
+type AnswerBody = Dispatcher.ResponseData['body'];
 
 /**
  * The tasks API (CONTRACT.md §1) over one keep-alive undici pool. Each
@@ -243,7 +250,7 @@ export class HttpTasksApiClient
       path: `/api/ai-tasks/${encodeURIComponent(id)}`,
       body,
       read: async (reply) => {
-        await drain(reply, MAX_TASK_BYTES);
+        await reply.dump({ limit: MAX_TASK_BYTES });
         return answer;
       },
       accept,
@@ -308,7 +315,7 @@ export class HttpTasksApiClient
     const labels = { endpoint: call.route, method: call.method };
     const stopTimer = this.duration.startTimer(labels);
     let outcome = 'error';
-    let body: Readable | undefined;
+    let body: AnswerBody | undefined;
     try {
       const response = await this.dispatcher.request({
         method: call.method,
@@ -353,17 +360,17 @@ export class HttpTasksApiClient
     call: Call<T>,
     status: number,
     headers: Record<string, string | string[] | undefined>,
-    body: Readable,
+    body: AnswerBody,
   ): Promise<Attempt<T>> {
     if (status >= 200 && status < 300)
       return { kind: 'answer', value: await call.read(body) };
     if (status === 401 || status === 403) {
-      await drain(body);
+      await body.dump({ limit: MAX_ERROR_BODY_BYTES });
       return { kind: 'credentials', status };
     }
     const accepted = call.accept?.(status);
     if (accepted !== undefined) {
-      await drain(body);
+      await body.dump({ limit: MAX_ERROR_BODY_BYTES });
       return { kind: 'answer', value: accepted };
     }
     const detail = await errorDetail(body);
