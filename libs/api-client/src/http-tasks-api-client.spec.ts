@@ -308,6 +308,16 @@ describe('HttpTasksApiClient: operations and answers', () => {
     ).toBe(1);
   });
 
+  it('says when the API drops the connection without answering', async () => {
+    server.on(TASK, { drop: true });
+    const api = await client();
+    const error = await apiError(api.complete('a', new Float32Array([0.5])));
+    expect(error.message).toBe(
+      'the tasks API could not be reached for PATCH /api/ai-tasks/:id (UND_ERR_SOCKET: other side closed)',
+    );
+    expect(error.transient).toBe(true);
+  });
+
   it('says when the API cannot be reached', async () => {
     const api = await client({ API_BASE_URL: 'http://127.0.0.1:9' });
     const before = await metricValue(METRIC.apiRequests, {

@@ -393,7 +393,14 @@ export class HttpTasksApiClient
       return error;
     if (signal.aborted) return error; // the timeout policy reports it
     const code = (error as { code?: unknown } | null)?.code;
-    const reason = typeof code === 'string' ? code : messageOf(error);
+    // A system error's code says it all (ECONNREFUSED); undici's own codes
+    // (UND_ERR_SOCKET) read better with their message (other side closed).
+    const reason =
+      typeof code !== 'string'
+        ? messageOf(error)
+        : code.startsWith('UND_ERR')
+          ? `${code}: ${messageOf(error)}`
+          : code;
     return new UpstreamFailure(
       `the tasks API could not be reached for ${call.method} ${call.route} (${reason})`,
     );
