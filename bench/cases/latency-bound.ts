@@ -89,6 +89,7 @@ export async function latencyBound(context: BenchContext): Promise<CaseResult> {
         tasksPerSecond: run.tasksPerSecond,
         processingSeconds: run.processingSeconds,
         claimedMs: run.claimedMs,
+        serviceLatencies: run.serviceLatencies,
         wallSeconds: run.wallSeconds,
         providerRequests,
         inputsPerProviderRequest: round(
@@ -142,7 +143,7 @@ export async function latencyBound(context: BenchContext): Promise<CaseResult> {
           case: 'latency-bound',
           tasks,
           tasksPerSecond: run.tasksPerSecond,
-          figures: `${providerRequests} provider requests; ${round(ratioToBound)} of bound ${bound}/s; ${round(ratioToApi)} of API capacity ${round(apiCapacity)}/s; ${round((run.serviceCpuSeconds / tasks) * 1000)} ms CPU/task; 0 ms endpoint: ${control.tasksPerSecond}/s; claimed p50 ${run.claimedMs.p50} ms; peak RSS ${Math.round(run.peakRssMiB)} MiB`,
+          figures: `${providerRequests} provider requests; ${round(ratioToBound)} of bound ${bound}/s; ${round(ratioToApi)} of API capacity ${round(apiCapacity)}/s; ${round((run.serviceCpuSeconds / tasks) * 1000)} ms CPU/task; 0 ms endpoint: ${control.tasksPerSecond}/s; claimed p50 ${run.claimedMs.p50} ms${run.serviceLatencies ? ` (PATCH mean ${run.serviceLatencies.patchMeanMs} ms)` : ''}; peak RSS ${Math.round(run.peakRssMiB)} MiB`,
           target: '',
         },
       ],

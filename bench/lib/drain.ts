@@ -2,9 +2,11 @@ import { claimToCompletionMs, processingWindowMs, round } from './figures.ts';
 import type { SandboxProcess, SandboxStats } from './sandbox.ts';
 import {
   type MemorySample,
+  type ServiceLatencies,
   cpuSeconds,
   peakRssMiB,
   rssMiB,
+  sampleLatencies,
   sampleMemory,
   startService,
 } from './service.ts';
@@ -26,6 +28,8 @@ export interface DrainRun {
   processingSeconds: number;
   /** How long tasks stayed claimed (last claim to completion), in milliseconds. */
   claimedMs: { p50: number; p90: number; max: number };
+  /** From the service's histograms at the end; undefined when the scrape failed. */
+  serviceLatencies?: ServiceLatencies;
   /** From spawning the service to seeing every task ended, start-up included. */
   wallSeconds: number;
   serviceCpuSeconds: number;
@@ -74,6 +78,7 @@ export async function drainWithService(
   let serviceCpu: number;
   let peak: number;
   let endedAt: number;
+  let latencies: ServiceLatencies | undefined;
   try {
     const deadline = Date.now() + options.timeoutMs;
     for (let poll = 0; ; poll++) {
@@ -101,6 +106,7 @@ export async function drainWithService(
     }
     endedAt = Date.now();
     serviceCpu = await cpuSeconds(service.pid, options.clockTick);
+    latencies = await sampleLatencies(metricsUrl).catch(() => undefined);
     peak = await peakRssMiB(service.pid);
   } finally {
     await service.stop();
@@ -117,6 +123,7 @@ export async function drainWithService(
     tasksPerSecond: round(ended / (windowMs / 1000)),
     processingSeconds: round(windowMs / 1000),
     claimedMs: claimToCompletionMs(timings),
+    serviceLatencies: latencies,
     wallSeconds: round((endedAt - spawnedAt) / 1000),
     serviceCpuSeconds: round(serviceCpu),
     ...(options.startupCpuSeconds === undefined

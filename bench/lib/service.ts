@@ -4,6 +4,12 @@ import {
   stageEnvironment,
 } from '../../test/support/dockerfile.ts';
 import { readFile } from 'node:fs/promises';
+import {
+  type Exposition,
+  parseExposition,
+  total,
+} from '../../test/support/exposition.ts';
+import { round } from './figures.ts';
 import { type BenchProcess, SERVICE_ENTRY, startProcess } from './processes.ts';
 import { CLIENT_ID, CLIENT_SECRET, type SandboxProcess } from './sandbox.ts';
 
@@ -116,6 +122,43 @@ export async function sampleMemory(metricsUrl: string): Promise<MemorySample> {
     if (field) sample[field] = Number(value) / 2 ** 20;
   }
   return sample;
+}
+
+/**
+ * Mean durations from the service's own histograms, in milliseconds: one
+ * PATCH to the tasks API (a claim or a report, timeouts and retries
+ * included), and a task from its claim's answer to its report's.
+ */
+export interface ServiceLatencies {
+  patchMeanMs: number;
+  taskMeanMs: number;
+}
+
+const meanMs = (
+  exposition: Exposition,
+  name: string,
+  labels: Record<string, string>,
+): number =>
+  round(
+    (total(exposition, `${name}_sum`, labels) /
+      total(exposition, `${name}_count`, labels)) *
+      1000,
+  );
+
+export async function sampleLatencies(
+  metricsUrl: string,
+): Promise<ServiceLatencies> {
+  const response = await fetch(metricsUrl, {
+    signal: AbortSignal.timeout(10_000),
+  });
+  const exposition = parseExposition(await response.text());
+  return {
+    patchMeanMs: meanMs(exposition, 'api_request_duration_seconds', {
+      endpoint: '/api/ai-tasks/:id',
+      method: 'PATCH',
+    }),
+    taskMeanMs: meanMs(exposition, 'ai_task_processing_duration_seconds', {}),
+  };
 }
 
 /** Current resident memory (VmRSS) of a live process, in MiB. */
