@@ -104,26 +104,58 @@ describe('/metrics after real work (two built replicas, the openai SDK, the sand
     ]);
     replicas.push(...started.map(({ service }) => service));
 
-    const stats = await waitUntil(
-      () => {
+    const scrape = () =>
+      Promise.all(
+        started.map(async ({ baseUrl }) => {
+          const response = await fetch(`${baseUrl}/metrics`);
+          expect(response.status).toBe(200);
+          expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+          return parseExposition(await response.text());
+        }),
+      );
+    const counted = (
+      pages: Exposition[],
+      endpoint: string,
+      method: string,
+      statusCode: string,
+    ) =>
+      pages.reduce(
+        (acc, page) =>
+          acc +
+          total(page, 'api_requests_total', {
+            endpoint,
+            method,
+            status_code: statusCode,
+          }),
+        0,
+      );
+    // The sandbox counts a request when it arrives; a replica counts it once
+    // the answer is read (a claim's answer comes 50 ms later). Compare both
+    // sides only once every answer the sandbox gave has been read.
+    const { stats, pages } = await waitUntil(
+      async () => {
         const now = sandbox.stats();
-        return now.tasks.pending === 0 && now.tasks.in_progress === 0 && now;
+        if (now.tasks.pending !== 0 || now.tasks.in_progress !== 0)
+          return false;
+        const scraped = await scrape();
+        return (
+          counted(scraped, '/api/ai-tasks/:id', 'PATCH', '409') ===
+            now.claimConflicts &&
+          counted(scraped, '/api/ai-tasks/pending', 'GET', '200') ===
+            now.pendingCalls &&
+          now.claimConflicts === sandbox.stats().claimConflicts &&
+          now.pendingCalls === sandbox.stats().pendingCalls && {
+            stats: now,
+            pages: scraped,
+          }
+        );
       },
-      'every task is finished',
+      'every task is finished and both replicas have read every answer',
       { timeoutMs: 60_000, intervalMs: 100 },
     );
     expect(stats.tasks).toMatchObject({ succeeded: 40, failed: 2 });
     expect(stats.releases).toBeGreaterThan(0);
     expect(stats.claimConflicts).toBeGreaterThan(0);
-
-    const pages = await Promise.all(
-      started.map(async ({ baseUrl }) => {
-        const response = await fetch(`${baseUrl}/metrics`);
-        expect(response.status).toBe(200);
-        expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
-        return parseExposition(await response.text());
-      }),
-    );
 
     for (const page of pages) {
       for (const family of CONTRACT_METRICS) {
