@@ -49,9 +49,26 @@ describe('logs of the built service', () => {
         releases > 0 &&
         tasks.failed === 1 &&
         tasks.succeeded > 0 &&
-        tasks.in_progress === 0
+        tasks.in_progress === 0 &&
+        tasks.pending === 0
       );
-    }, 'tasks have succeeded, failed and been released');
+    }, 'tasks have succeeded, failed and been released, and none is left');
+    // The sandbox counts an outcome when its PATCH arrives; the service logs
+    // it once the answer is read.
+    const outcomeLines = (pattern: RegExp) =>
+      service
+        .logRecords()
+        .filter(
+          (record) =>
+            typeof record.msg === 'string' && pattern.test(record.msg),
+        ).length;
+    await waitUntil(() => {
+      const { tasks, releases } = sandbox.stats();
+      return (
+        outcomeLines(/^succeeded$/) === tasks.succeeded &&
+        outcomeLines(/^released: /) === releases
+      );
+    }, 'the service has logged every outcome the sandbox recorded');
 
     for (const path of ['/metrics', '/health', '/ready', '/metrics?x=1'])
       expect((await fetch(`${baseUrl}${path}`)).status).toBe(200);
