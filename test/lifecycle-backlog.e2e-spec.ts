@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { parseDockerfile, stageEnvironment } from './support/dockerfile.js';
+import { imageNodeOptions } from './support/dockerfile.js';
 import { waitUntil } from './support/eventually.js';
 import { type Sandbox, startSandbox } from './support/sandbox.js';
 import {
@@ -8,11 +8,9 @@ import {
 } from './support/service-against-sandbox.js';
 
 /** The heap budget the image runs the service with: memory is measured as deployed. */
-const imageNodeOptions = stageEnvironment(
-  parseDockerfile(join(resolve(import.meta.dirname, '..'), 'Dockerfile')).find(
-    (stage) => stage.name === 'runtime',
-  )!,
-).NODE_OPTIONS;
+const IMAGE_NODE_OPTIONS = imageNodeOptions(
+  join(resolve(import.meta.dirname, '..'), 'Dockerfile'),
+);
 
 describe('draining a backlog (built service against the sandbox)', () => {
   let sandbox: Sandbox;
@@ -73,11 +71,11 @@ describe('draining a backlog (built service against the sandbox)', () => {
       env: {
         CONCURRENCY_LIMIT: String(concurrency),
         PREFETCH_LIMIT: String(prefetch),
-        NODE_OPTIONS: imageNodeOptions,
+        NODE_OPTIONS: IMAGE_NODE_OPTIONS,
       },
     });
     try {
-      expect(imageNodeOptions).toContain('--max-old-space-size');
+      expect(IMAGE_NODE_OPTIONS).toContain('--max-old-space-size');
       expect(sandbox.switches().honourLimit).toBe(false);
       await waitUntil(
         () => sandbox.stats().tasks.succeeded === 20_000,

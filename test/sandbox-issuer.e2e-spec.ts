@@ -16,6 +16,17 @@ describe('sandbox token issuer (oidc-provider) and the tasks API guard', () => {
       sandbox.clientSecret,
       method,
     );
+  /** RFC 7009 revocation or RFC 7662 introspection of `token`, as our client. */
+  const asOurClient = (endpoint: 'revoke' | 'introspect', token: string) =>
+    call(`${sandbox.url}/oauth2/${endpoint}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        token,
+        client_id: sandbox.clientId,
+        client_secret: sandbox.clientSecret,
+      }).toString(),
+    });
 
   beforeAll(async () => {
     sandbox = await startSandbox({
@@ -89,15 +100,7 @@ describe('sandbox token issuer (oidc-provider) and the tasks API guard', () => {
   it('honours RFC 7009 revocation at /oauth2/revoke', async () => {
     const { access_token } = await token();
     expect((await pending(access_token)).status).toBe(200);
-    const revoked = await call(`${sandbox.url}/oauth2/revoke`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        token: access_token,
-        client_id: sandbox.clientId,
-        client_secret: sandbox.clientSecret,
-      }).toString(),
-    });
+    const revoked = await asOurClient('revoke', access_token);
     expect(revoked.status).toBe(200);
     expect((await pending(access_token)).status).toBe(403);
   });
@@ -107,15 +110,7 @@ describe('sandbox token issuer (oidc-provider) and the tasks API guard', () => {
     await Promise.all(Array.from({ length: 20 }, () => pending(access_token)));
     await pending(access_token);
     expect(sandbox.stats().requests.introspection.total).toBe(1);
-    const byProcessor = await call(`${sandbox.url}/oauth2/introspect`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        token: access_token,
-        client_id: sandbox.clientId,
-        client_secret: sandbox.clientSecret,
-      }).toString(),
-    });
+    const byProcessor = await asOurClient('introspect', access_token);
     expect(byProcessor.body).toEqual({ active: false });
   });
 });

@@ -1,5 +1,9 @@
 import { type BenchContext, profileArgs } from '../lib/context.ts';
-import { drainWithService, measureIdleService } from '../lib/drain.ts';
+import {
+  drainWithService,
+  measureIdleService,
+  outcomeFigures,
+} from '../lib/drain.ts';
 import { round } from '../lib/figures.ts';
 import type { CaseResult, Row } from '../lib/results.ts';
 import { type SandboxStats, startSandbox } from '../lib/sandbox.ts';
@@ -80,11 +84,7 @@ export async function cpuBound(context: BenchContext): Promise<CaseResult> {
         idleRssMiB: idle.idleRssMiB,
         pendingCalls: stats.pendingCalls,
         patchCalls: stats.requests.patch?.total ?? 0,
-        succeeded: stats.tasks.succeeded,
-        failed: stats.tasks.failed,
-        releases: stats.releases,
-        tasksCompletedMoreThanOnce: stats.tasksCompletedMoreThanOnce,
-        serviceExitCode: run.serviceExitCode,
+        ...outcomeFigures(run),
       });
       rows.push({
         case: `cpu-bound (concurrency ${concurrency})`,

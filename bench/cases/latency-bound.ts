@@ -1,6 +1,6 @@
 import { measureApiCapacity } from '../lib/api-capacity.ts';
 import { type BenchContext, profileArgs } from '../lib/context.ts';
-import { drainWithService } from '../lib/drain.ts';
+import { drainWithService, outcomeFigures } from '../lib/drain.ts';
 import { processingWindowMs, round, settingsBound } from '../lib/figures.ts';
 import type { CaseResult } from '../lib/results.ts';
 import { fetchToken, startSandbox } from '../lib/sandbox.ts';
@@ -120,11 +120,7 @@ export async function latencyBound(context: BenchContext): Promise<CaseResult> {
         peakHeap: run.peakHeap,
         metricsScrapeFailures: run.metricsScrapeFailures,
         pendingCalls: stats.pendingCalls,
-        succeeded: stats.tasks.succeeded,
-        failed: stats.tasks.failed,
-        releases: stats.releases,
-        tasksCompletedMoreThanOnce: stats.tasksCompletedMoreThanOnce,
-        serviceExitCode: run.serviceExitCode,
+        ...outcomeFigures(run),
       },
       targets: [
         {

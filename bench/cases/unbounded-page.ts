@@ -1,5 +1,9 @@
 import { type BenchContext, profileArgs } from '../lib/context.ts';
-import { drainWithService, measureIdleService } from '../lib/drain.ts';
+import {
+  drainWithService,
+  measureIdleService,
+  outcomeFigures,
+} from '../lib/drain.ts';
 import { round } from '../lib/figures.ts';
 import type { CaseResult } from '../lib/results.ts';
 import { startSandbox } from '../lib/sandbox.ts';
@@ -70,11 +74,7 @@ export async function unboundedPage(
         ),
         serviceCpuSeconds: run.serviceCpuSeconds,
         sandboxCpuSeconds: run.sandboxCpuSeconds,
-        succeeded: stats.tasks.succeeded,
-        failed: stats.tasks.failed,
-        releases: stats.releases,
-        tasksCompletedMoreThanOnce: stats.tasksCompletedMoreThanOnce,
-        serviceExitCode: run.serviceExitCode,
+        ...outcomeFigures(run),
       },
       targets: [
         {

@@ -142,6 +142,15 @@ export async function drainWithService(
   };
 }
 
+/** How the run's tasks ended, and how the service did: the same fields in every case. */
+export const outcomeFigures = ({ stats, serviceExitCode }: DrainRun) => ({
+  succeeded: stats.tasks.succeeded,
+  failed: stats.tasks.failed,
+  releases: stats.releases,
+  tasksCompletedMoreThanOnce: stats.tasksCompletedMoreThanOnce,
+  serviceExitCode,
+});
+
 export interface IdleService {
   /** CPU seconds to start up and make the first (empty) poll. */
   startupCpuSeconds: number;

@@ -1,3 +1,7 @@
+import {
+  adminRequest,
+  fetchToken as fetchTokenAnswer,
+} from '../../test/support/sandbox-http.ts';
 import { type BenchProcess, SANDBOX_ENTRY, startProcess } from './processes.ts';
 
 /** The parts of the sandbox's `GET /admin/stats` the bench reads (docs/sandbox.md). */
@@ -112,21 +116,8 @@ export class SandboxProcess {
     await this.process.stop();
   }
 
-  private async call<T>(
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<T> {
-    const response = await fetch(`${this.url}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(60_000),
-    });
-    const text = await response.text();
-    if (!response.ok)
-      throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
+  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return adminRequest(this.url, method, path, body);
   }
 }
 
@@ -155,22 +146,6 @@ export async function startSandbox(
 
 /** An access token from the sandbox's issuer (client credentials, client_secret_basic). */
 export async function fetchToken(tokenUrl: string): Promise<string> {
-  const response = await fetch(tokenUrl, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`,
-    },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      scope: 'read write',
-    }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  if (!response.ok)
-    throw new Error(
-      `token endpoint answered ${response.status}: ${await response.text()}`,
-    );
-  const { access_token } = (await response.json()) as { access_token: string };
-  return access_token;
+  return (await fetchTokenAnswer(tokenUrl, CLIENT_ID, CLIENT_SECRET))
+    .access_token;
 }

@@ -1,8 +1,5 @@
 import { join } from 'node:path';
-import {
-  parseDockerfile,
-  stageEnvironment,
-} from '../../test/support/dockerfile.ts';
+import { imageNodeOptions } from '../../test/support/dockerfile.ts';
 import { readFile } from 'node:fs/promises';
 import {
   type Exposition,
@@ -14,12 +11,9 @@ import { type BenchProcess, SERVICE_ENTRY, startProcess } from './processes.ts';
 import { CLIENT_ID, CLIENT_SECRET, type SandboxProcess } from './sandbox.ts';
 
 /** The heap budget of the production image (Dockerfile, runtime stage): measured as deployed. */
-export const IMAGE_NODE_OPTIONS =
-  stageEnvironment(
-    parseDockerfile(join(import.meta.dirname, '../../Dockerfile')).find(
-      (stage) => stage.name === 'runtime',
-    )!,
-  ).NODE_OPTIONS ?? '';
+export const IMAGE_NODE_OPTIONS = imageNodeOptions(
+  join(import.meta.dirname, '../../Dockerfile'),
+);
 
 export type Embeddings = 'mock' | 'openai-sdk';
 

@@ -103,3 +103,12 @@ export function stageEnvironment(stage: Stage): Record<string, string> {
   }
   return env;
 }
+
+/** The `NODE_OPTIONS` the image runs the service with (the runtime stage's heap budget). */
+export function imageNodeOptions(dockerfilePath: string): string {
+  const runtime = parseDockerfile(dockerfilePath).find(
+    (stage) => stage.name === 'runtime',
+  );
+  if (!runtime) throw new Error(`${dockerfilePath} has no runtime stage`);
+  return stageEnvironment(runtime).NODE_OPTIONS ?? '';
+}

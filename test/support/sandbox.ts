@@ -19,8 +19,10 @@ import type {
   GarbageFault,
   LatencyFault,
 } from '../../apps/sandbox/src/traffic/faults.js';
+import { adminRequest } from './sandbox-http.js';
 import { type RunningProcess, startProcess } from './service-process.js';
 
+export { fetchToken, type TokenAnswer } from './sandbox-http.js';
 export {
   startSandbox,
   type Sandbox,
@@ -42,45 +44,6 @@ export type {
 
 const ROOT = resolve(import.meta.dirname, '../..');
 export const SANDBOX_ENTRY = join(ROOT, 'dist/apps/sandbox/main.js');
-
-export interface TokenAnswer {
-  access_token: string;
-  token_type: string;
-  expires_in: number;
-  scope?: string;
-}
-
-/** Gets an access token from a token endpoint with the client credentials grant. */
-export async function fetchToken(
-  tokenUrl: string,
-  clientId: string,
-  clientSecret: string,
-  method: 'client_secret_basic' | 'client_secret_post' = 'client_secret_basic',
-  scope = 'read write',
-): Promise<TokenAnswer> {
-  const form = new URLSearchParams({ grant_type: 'client_credentials', scope });
-  const headers: Record<string, string> = {
-    'content-type': 'application/x-www-form-urlencoded',
-  };
-  if (method === 'client_secret_post') {
-    form.set('client_id', clientId);
-    form.set('client_secret', clientSecret);
-  } else {
-    headers.authorization = `Basic ${Buffer.from(
-      `${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`,
-    ).toString('base64')}`;
-  }
-  const response = await fetch(tokenUrl, {
-    method: 'POST',
-    headers,
-    body: form,
-  });
-  if (!response.ok)
-    throw new Error(
-      `token endpoint answered ${response.status}: ${await response.text()}`,
-    );
-  return (await response.json()) as TokenAnswer;
-}
 
 /** The sandbox's `/admin` routes, for a sandbox running in another process. */
 export class SandboxAdminClient {
@@ -151,20 +114,8 @@ export class SandboxAdminClient {
     return this.call('POST', '/admin/reset');
   }
 
-  private async call<T>(
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<T> {
-    const response = await fetch(`${this.url}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (!response.ok)
-      throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
+  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return adminRequest(this.url, method, path, body);
   }
 }
 

@@ -13,16 +13,28 @@ export interface ServiceOptions {
   args?: string[];
 }
 
-/** Settings that point the built service at a sandbox; tests add their own. */
-export function serviceEnvironment(
-  sandbox: SandboxAddress,
-  { openaiCompatible = false, env = {} }: ServiceOptions = {},
+/** The settings that reach a sandbox's tasks API with its issuer's client. */
+export function connectionEnvironment(
+  sandbox: Pick<
+    SandboxAddress,
+    'url' | 'tokenUrl' | 'clientId' | 'clientSecret'
+  >,
 ): Record<string, string> {
   return {
     API_BASE_URL: sandbox.url,
     OAUTH2_TOKEN_URL: sandbox.tokenUrl,
     OAUTH2_CLIENT_ID: sandbox.clientId,
     OAUTH2_CLIENT_SECRET: sandbox.clientSecret,
+  };
+}
+
+/** Settings that point the built service at a sandbox; tests add their own. */
+export function serviceEnvironment(
+  sandbox: SandboxAddress,
+  { openaiCompatible = false, env = {} }: ServiceOptions = {},
+): Record<string, string> {
+  return {
+    ...connectionEnvironment(sandbox),
     CIRCUIT_BREAKER_RESET_SECONDS: '1',
     ...(openaiCompatible
       ? {

@@ -1,7 +1,5 @@
 import type { TestingModule } from '@nestjs/testing';
-import { TOKEN_RETRY_BACKOFF } from '@app/auth';
 import { METRIC, ReadinessRegistry } from '@app/observability';
-import { startLibraryModule } from '../../../test/support/library-module.js';
 import { metricValue } from '../../../test/support/metrics.js';
 import { ScriptedServer } from '../../../test/support/scripted-server.js';
 import {
@@ -10,9 +8,9 @@ import {
   scriptedEnvironment,
 } from '../../../test/support/scripted-token-endpoint.js';
 import { taskDocument } from '../../../test/support/task-documents.js';
-import { ApiClientModule } from './api-client.module.js';
-import { API_RETRY_BACKOFF, type ApiRetryBackoff } from './api-resilience.js';
-import { TasksApiClient, TasksApiError } from './tasks-api-client.js';
+import { apiError, startApiClientModule } from './api-client.testing.js';
+import type { ApiRetryBackoff } from './api-resilience.js';
+import { TasksApiClient } from './tasks-api-client.js';
 
 const PENDING = 'GET /api/ai-tasks/pending';
 const TASK = 'PATCH /api/ai-tasks/:id';
@@ -28,25 +26,13 @@ describe('HttpTasksApiClient: retries, token renewal and the breaker', () => {
   let tokens: { issued: string[] };
 
   async function client(env: Record<string, string> = {}) {
-    moduleRef = await startLibraryModule({
+    moduleRef = await startApiClientModule({
       env: scriptedEnvironment(server, { MAX_RETRIES: '3', ...env }),
-      imports: [ApiClientModule],
-      overrides: [
-        [API_RETRY_BACKOFF, BACKOFF],
-        [TOKEN_RETRY_BACKOFF, { initialDelayMs: 1, maxDelayMs: 2 }],
-      ],
+      backoff: BACKOFF,
     });
     return moduleRef.get(TasksApiClient);
   }
 
-  const apiError = (promise: Promise<unknown>) =>
-    promise.then(
-      () => expect.fail('expected a TasksApiError'),
-      (error: unknown) => {
-        expect(error).toBeInstanceOf(TasksApiError);
-        return error as TasksApiError;
-      },
-    );
   const gaps = (route: string) =>
     server
       .requestsTo(route)

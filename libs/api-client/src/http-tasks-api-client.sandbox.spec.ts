@@ -1,9 +1,7 @@
 import type { TestingModule } from '@nestjs/testing';
-import { TOKEN_RETRY_BACKOFF } from '@app/auth';
-import { startLibraryModule } from '../../../test/support/library-module.js';
 import { type Sandbox, startSandbox } from '../../../test/support/sandbox.js';
-import { ApiClientModule } from './api-client.module.js';
-import { API_RETRY_BACKOFF } from './api-resilience.js';
+import { connectionEnvironment } from '../../../test/support/service-against-sandbox.js';
+import { startApiClientModule } from './api-client.testing.js';
 import { TasksApiClient } from './tasks-api-client.js';
 
 /** The client against the sandbox: a real tasks API behind a real issuer. */
@@ -14,21 +12,8 @@ describe('HttpTasksApiClient against the sandbox', () => {
 
   beforeAll(async () => {
     sandbox = await startSandbox();
-    moduleRef = await startLibraryModule({
-      env: {
-        API_BASE_URL: sandbox.url,
-        OAUTH2_TOKEN_URL: sandbox.tokenUrl,
-        OAUTH2_CLIENT_ID: sandbox.clientId,
-        OAUTH2_CLIENT_SECRET: sandbox.clientSecret,
-      },
-      imports: [ApiClientModule],
-      overrides: [
-        [
-          API_RETRY_BACKOFF,
-          { initialDelayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 10 },
-        ],
-        [TOKEN_RETRY_BACKOFF, { initialDelayMs: 1, maxDelayMs: 2 }],
-      ],
+    moduleRef = await startApiClientModule({
+      env: connectionEnvironment(sandbox),
     });
     api = moduleRef.get(TasksApiClient);
   });

@@ -1,9 +1,7 @@
 import type { TestingModule } from '@nestjs/testing';
 import { register } from 'prom-client';
-import { TOKEN_RETRY_BACKOFF } from '@app/auth';
 import { METRIC } from '@app/observability';
 import { CapturingLogger } from '../../../test/support/capturing-logger.js';
-import { startLibraryModule } from '../../../test/support/library-module.js';
 import { metricValue } from '../../../test/support/metrics.js';
 import { ScriptedServer } from '../../../test/support/scripted-server.js';
 import {
@@ -14,10 +12,9 @@ import {
   pendingPageChunks,
   taskDocument,
 } from '../../../test/support/task-documents.js';
-import { ApiClientModule } from './api-client.module.js';
-import { API_RETRY_BACKOFF } from './api-resilience.js';
+import { apiError, startApiClientModule } from './api-client.testing.js';
 import { MAX_TASK_BYTES } from './task-page.js';
-import { TasksApiClient, TasksApiError } from './tasks-api-client.js';
+import { TasksApiClient } from './tasks-api-client.js';
 
 const PENDING = 'GET /api/ai-tasks/pending';
 const TASK = 'PATCH /api/ai-tasks/:id';
@@ -29,29 +26,12 @@ describe('HttpTasksApiClient: operations and answers', () => {
 
   async function client(env: Record<string, string> = {}) {
     logger = new CapturingLogger();
-    moduleRef = await startLibraryModule({
+    moduleRef = await startApiClientModule({
       env: scriptedEnvironment(server, { MAX_RETRIES: '0', ...env }),
-      imports: [ApiClientModule],
-      overrides: [
-        [
-          API_RETRY_BACKOFF,
-          { initialDelayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 10 },
-        ],
-        [TOKEN_RETRY_BACKOFF, { initialDelayMs: 1, maxDelayMs: 2 }],
-      ],
       logger,
     });
     return moduleRef.get(TasksApiClient);
   }
-
-  const apiError = (promise: Promise<unknown>) =>
-    promise.then(
-      () => expect.fail('expected a TasksApiError'),
-      (error: unknown) => {
-        expect(error).toBeInstanceOf(TasksApiError);
-        return error as TasksApiError;
-      },
-    );
 
   beforeAll(async () => {
     server = await ScriptedServer.start();

@@ -1,16 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { TestingModule } from '@nestjs/testing';
-import { TOKEN_RETRY_BACKOFF } from '@app/auth';
 import { CapturingLogger } from '../../../test/support/capturing-logger.js';
-import { startLibraryModule } from '../../../test/support/library-module.js';
 import { ScriptedServer } from '../../../test/support/scripted-server.js';
 import {
   TOKEN_ROUTE,
   scriptedEnvironment,
 } from '../../../test/support/scripted-token-endpoint.js';
 import { taskDocument } from '../../../test/support/task-documents.js';
-import { ApiClientModule } from './api-client.module.js';
-import { API_RETRY_BACKOFF } from './api-resilience.js';
+import { startApiClientModule } from './api-client.testing.js';
 import { TasksApiClient } from './tasks-api-client.js';
 
 const PENDING = 'GET /api/ai-tasks/pending';
@@ -24,21 +21,13 @@ describe('logs of the auth and api-client libraries', () => {
 
   beforeAll(async () => {
     server = await ScriptedServer.start();
-    moduleRef = await startLibraryModule({
+    moduleRef = await startApiClientModule({
       env: scriptedEnvironment(server, {
         OAUTH2_CLIENT_SECRET: SECRET,
         MAX_RETRIES: '1',
         CIRCUIT_BREAKER_THRESHOLD: '3',
         API_MAX_RESPONSE_BYTES: '4000',
       }),
-      imports: [ApiClientModule],
-      overrides: [
-        [
-          API_RETRY_BACKOFF,
-          { initialDelayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 10 },
-        ],
-        [TOKEN_RETRY_BACKOFF, { initialDelayMs: 1, maxDelayMs: 2 }],
-      ],
       logger,
     });
   });

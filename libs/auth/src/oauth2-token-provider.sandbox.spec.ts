@@ -5,6 +5,7 @@ import {
   call,
   startSandbox,
 } from '../../../test/support/sandbox.js';
+import { connectionEnvironment } from '../../../test/support/service-against-sandbox.js';
 import { AuthModule } from './auth.module.js';
 import { TOKEN_CLOCK, TOKEN_RETRY_BACKOFF } from './token-options.js';
 import { TokenEndpointError, TokenProvider } from './token-provider.js';
@@ -18,10 +19,7 @@ describe('OAuth2TokenProvider against the sandbox issuer', () => {
   async function provider(env: Record<string, string> = {}) {
     moduleRef = await startLibraryModule({
       env: {
-        API_BASE_URL: sandbox.url,
-        OAUTH2_TOKEN_URL: sandbox.tokenUrl,
-        OAUTH2_CLIENT_ID: sandbox.clientId,
-        OAUTH2_CLIENT_SECRET: sandbox.clientSecret,
+        ...connectionEnvironment(sandbox),
         MAX_RETRIES: '0',
         ...env,
       },

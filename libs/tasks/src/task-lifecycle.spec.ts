@@ -1,6 +1,7 @@
 import type { TestingModule } from '@nestjs/testing';
 import { TasksApiClient } from '@app/api-client';
 import { type Sandbox, startSandbox } from '../../../test/support/sandbox.js';
+import { connectionEnvironment } from '../../../test/support/service-against-sandbox.js';
 import { startLibraryModule } from '../../../test/support/library-module.js';
 import {
   LIFECYCLE_TIMINGS,
@@ -30,10 +31,7 @@ describe('task lifecycle pieces against the sandbox', () => {
     };
     app = await startLibraryModule({
       env: {
-        API_BASE_URL: sandbox.url,
-        OAUTH2_TOKEN_URL: sandbox.tokenUrl,
-        OAUTH2_CLIENT_ID: sandbox.clientId,
-        OAUTH2_CLIENT_SECRET: sandbox.clientSecret,
+        ...connectionEnvironment(sandbox),
         EMBEDDING_PROVIDER: 'mock',
         POLLING_INTERVAL_SECONDS: '3600',
         MAX_RETRIES: '0',

@@ -1,0 +1,48 @@
+import type { LoggerService } from '@nestjs/common';
+import type { TestingModule } from '@nestjs/testing';
+import { TOKEN_RETRY_BACKOFF } from '@app/auth';
+import { startLibraryModule } from '../../../test/support/library-module.js';
+import { ApiClientModule } from './api-client.module.js';
+import { API_RETRY_BACKOFF, type ApiRetryBackoff } from './api-resilience.js';
+import { TasksApiError } from './tasks-api-client.js';
+
+/** Retries at once: for tests about answers, not about waiting. */
+export const QUICK_API_BACKOFF: ApiRetryBackoff = {
+  initialDelayMs: 1,
+  maxDelayMs: 2,
+  maxRetryAfterMs: 10,
+};
+
+export interface ApiClientTestOptions {
+  /** The whole environment the configuration reads. */
+  env: Record<string, string>;
+  backoff?: ApiRetryBackoff;
+  logger?: LoggerService;
+}
+
+/** `ApiClientModule` with the real auth, configuration and observability modules, and quick token retries. */
+export function startApiClientModule({
+  env,
+  backoff = QUICK_API_BACKOFF,
+  logger,
+}: ApiClientTestOptions): Promise<TestingModule> {
+  return startLibraryModule({
+    env,
+    imports: [ApiClientModule],
+    overrides: [
+      [API_RETRY_BACKOFF, backoff],
+      [TOKEN_RETRY_BACKOFF, { initialDelayMs: 1, maxDelayMs: 2 }],
+    ],
+    logger,
+  });
+}
+
+/** The `TasksApiError` a call must fail with. */
+export const apiError = (promise: Promise<unknown>): Promise<TasksApiError> =>
+  promise.then(
+    () => expect.fail('expected a TasksApiError'),
+    (error: unknown) => {
+      expect(error).toBeInstanceOf(TasksApiError);
+      return error as TasksApiError;
+    },
+  );
