@@ -14,7 +14,11 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['apps/**/*.spec.ts', 'libs/**/*.spec.ts'],
+          include: [
+            'apps/**/*.spec.ts',
+            'libs/**/*.spec.ts',
+            'bench/**/*.spec.ts',
+          ],
         },
       },
       {

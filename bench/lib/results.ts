@@ -26,6 +26,14 @@ export interface CaseResult {
   targets: Target[];
   rows: Row[];
   notes?: string[];
+  /** Set when the case ran more than once: what every run's rows said. */
+  repeats?: Repeats;
+}
+
+export interface Repeats {
+  runs: number;
+  reported: string;
+  perRun: Pick<Row, 'case' | 'tasksPerSecond' | 'figures'>[][];
 }
 
 export interface ResultFile extends Omit<CaseResult, 'rows'> {
@@ -45,6 +53,61 @@ export function writeResult(directory: string, result: ResultFile): string {
   writeFileSync(partial, `${JSON.stringify(result, null, 2)}\n`);
   renameSync(partial, file);
   return file;
+}
+
+/**
+ * Of several runs of one case, for each row the run with the median tasks/s
+ * in that row (the lower of the middle two for an even count). Figures come
+ * from the first row's median run, except `figures.runs` when it holds one
+ * entry per row (cpu-bound): each entry comes from its own row's median run.
+ * Rows also name the range over all runs; `repeats` keeps what every run said.
+ */
+export function medianRun(results: readonly CaseResult[]): CaseResult {
+  if (results.length === 1) return results[0];
+  const medianFor = (row: number): CaseResult => {
+    const rate = (result: CaseResult) => result.rows[row]?.tasksPerSecond ?? 0;
+    const sorted = [...results].sort((a, b) => rate(a) - rate(b));
+    return sorted[Math.floor((sorted.length - 1) / 2)];
+  };
+  const first = medianFor(0);
+  const rows = first.rows.map((_, index) => {
+    const rates = results.flatMap(
+      (result) => result.rows[index]?.tasksPerSecond ?? [],
+    );
+    const row = medianFor(index).rows[index];
+    return {
+      ...row,
+      figures: `${row.figures}; median of ${results.length} runs (${Math.min(...rates)}–${Math.max(...rates)} tasks/s)`,
+    };
+  });
+  const perRow = (result: CaseResult): unknown[] | undefined => {
+    const { runs } = result.figures;
+    return Array.isArray(runs) && runs.length === result.rows.length
+      ? runs
+      : undefined;
+  };
+  const figures = perRow(first)
+    ? {
+        ...first.figures,
+        runs: rows.map((_, index) => perRow(medianFor(index))?.[index]),
+      }
+    : first.figures;
+  return {
+    ...first,
+    figures,
+    rows,
+    repeats: {
+      runs: results.length,
+      reported: 'for each row, the run with the median tasks/s in that row',
+      perRun: results.map((result) =>
+        result.rows.map(({ case: name, tasksPerSecond, figures: text }) => ({
+          case: name,
+          tasksPerSecond,
+          figures: text,
+        })),
+      ),
+    },
+  };
 }
 
 export function targetLabel(targets: readonly Target[]): string {
