@@ -52,6 +52,17 @@ describe('medianRun', () => {
     expect(median.rows.map((row) => row.tasksPerSecond)).toEqual([20, 200]);
   });
 
+  it('counts a target as met only when every run met it', () => {
+    const withTarget = (rate: number, met: boolean): CaseResult => ({
+      ...result(rate),
+      targets: [{ goal: 'peak RSS under 256 MB', met }],
+    });
+    const met = (...runs: boolean[]) =>
+      medianRun(runs.map((ok, index) => withTarget(index, ok))).targets[0].met;
+    expect(met(true, true, true)).toBe(true);
+    expect(met(true, false, true)).toBe(false);
+  });
+
   it('takes the lower of the middle two for an even count', () => {
     expect(
       medianRun([result(4), result(1), result(3), result(2)]).figures,

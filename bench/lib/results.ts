@@ -61,6 +61,7 @@ export function writeResult(directory: string, result: ResultFile): string {
  * from the first row's median run, except `figures.runs` when it holds one
  * entry per row (cpu-bound): each entry comes from its own row's median run.
  * Rows also name the range over all runs; `repeats` keeps what every run said.
+ * A target counts as met only when every run met it.
  */
 export function medianRun(results: readonly CaseResult[]): CaseResult {
   if (results.length === 1) return results[0];
@@ -92,9 +93,14 @@ export function medianRun(results: readonly CaseResult[]): CaseResult {
         runs: rows.map((_, index) => perRow(medianFor(index))?.[index]),
       }
     : first.figures;
+  const targets = first.targets.map((target, index) => ({
+    ...target,
+    met: results.every((result) => result.targets[index]?.met === true),
+  }));
   return {
     ...first,
     figures,
+    targets,
     rows,
     repeats: {
       runs: results.length,
