@@ -11,6 +11,7 @@ import { SANDBOX_SETTINGS } from '../apps/sandbox/src/sandbox-env.js';
 import {
   execForm,
   healthcheckCommand,
+  PROJECT_DOCKERFILE,
   parseDockerfile,
 } from './support/dockerfile.js';
 import {
@@ -76,7 +77,7 @@ describe('docker-compose.yml', () => {
   };
   const { services } = compose;
   const processor = services['ai-task-processor'];
-  const stageNames = parseDockerfile(join(ROOT, 'Dockerfile')).map(
+  const stageNames = parseDockerfile(PROJECT_DOCKERFILE).map(
     (stage) => stage.name,
   );
 
@@ -101,7 +102,7 @@ describe('docker-compose.yml', () => {
 
   it('checks health like the image does, restarts, limits resources and waits out the shutdown grace period', () => {
     const imageCheck = healthcheckCommand(
-      parseDockerfile(join(ROOT, 'Dockerfile'))
+      parseDockerfile(PROJECT_DOCKERFILE)
         .at(-1)!
         .instructions.find(({ keyword }) => keyword === 'HEALTHCHECK')!,
     );
@@ -531,7 +532,7 @@ describe('deploy/k8s', () => {
   });
 
   it('runs the image the Dockerfile builds', () => {
-    const runtime = parseDockerfile(join(ROOT, 'Dockerfile')).at(-1)!;
+    const runtime = parseDockerfile(PROJECT_DOCKERFILE).at(-1)!;
     const user = runtime.instructions
       .filter(({ keyword }) => keyword === 'USER')
       .at(-1)!.args;

@@ -19,6 +19,7 @@ import {
   dockerIgnore,
   execForm,
   healthcheckCommand,
+  PROJECT_DOCKERFILE,
   parseDockerfile,
   stageEnvironment,
 } from './support/dockerfile.js';
@@ -29,7 +30,7 @@ import { RunningProcess, SERVICE_ENTRY } from './support/service-process.js';
 // outside Docker, each stage in a directory standing for its filesystem.
 
 const ROOT = resolve(import.meta.dirname, '..');
-const stages = parseDockerfile(join(ROOT, 'Dockerfile'));
+const stages = parseDockerfile(PROJECT_DOCKERFILE);
 const isIgnored = dockerIgnore(join(ROOT, '.dockerignore'));
 const finalStage = stages.at(-1)!;
 const stageNamed = (name: string): Stage => {

@@ -1,4 +1,3 @@
-import { join, resolve } from 'node:path';
 import { imageNodeOptions } from './support/dockerfile.js';
 import { waitUntil } from './support/eventually.js';
 import { type Sandbox, startSandbox } from './support/sandbox.js';
@@ -8,9 +7,7 @@ import {
 } from './support/service-against-sandbox.js';
 
 /** The heap budget the image runs the service with: memory is measured as deployed. */
-const IMAGE_NODE_OPTIONS = imageNodeOptions(
-  join(resolve(import.meta.dirname, '..'), 'Dockerfile'),
-);
+const IMAGE_NODE_OPTIONS = imageNodeOptions();
 
 describe('draining a backlog (built service against the sandbox)', () => {
   let sandbox: Sandbox;

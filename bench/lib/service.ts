@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { imageNodeOptions } from '../../test/support/dockerfile.ts';
 import { readFile } from 'node:fs/promises';
 import {
@@ -11,9 +10,7 @@ import { type BenchProcess, SERVICE_ENTRY, startProcess } from './processes.ts';
 import { CLIENT_ID, CLIENT_SECRET, type SandboxProcess } from './sandbox.ts';
 
 /** The heap budget of the production image (Dockerfile, runtime stage): measured as deployed. */
-export const IMAGE_NODE_OPTIONS = imageNodeOptions(
-  join(import.meta.dirname, '../../Dockerfile'),
-);
+export const IMAGE_NODE_OPTIONS = imageNodeOptions();
 
 export type Embeddings = 'mock' | 'openai-sdk';
 

@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { matchesGlob } from 'node:path';
+import { join, matchesGlob } from 'node:path';
+
+/** The project's Dockerfile, which builds the production image. */
+export const PROJECT_DOCKERFILE = join(import.meta.dirname, '../../Dockerfile');
 
 /** One instruction: `RUN --mount=x npm ci` is `{ keyword: 'RUN', flags: ['--mount=x'], args: 'npm ci' }`. */
 export interface Instruction {
@@ -105,7 +108,9 @@ export function stageEnvironment(stage: Stage): Record<string, string> {
 }
 
 /** The `NODE_OPTIONS` the image runs the service with (the runtime stage's heap budget). */
-export function imageNodeOptions(dockerfilePath: string): string {
+export function imageNodeOptions(
+  dockerfilePath: string = PROJECT_DOCKERFILE,
+): string {
   const runtime = parseDockerfile(dockerfilePath).find(
     (stage) => stage.name === 'runtime',
   );
