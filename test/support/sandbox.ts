@@ -2,12 +2,22 @@ import { join, resolve } from 'node:path';
 import type {
   StatsSnapshot,
   TaskDraft,
+  TaskHistory,
   TaskTiming,
+  TaskView,
 } from '../../apps/sandbox/src/admin/sandbox-admin.js';
 import {
   DEFAULT_CLIENT_SECRET,
+  type ClientAuthMethod,
+  type SandboxProfile,
   type SandboxSwitches,
 } from '../../apps/sandbox/src/settings.js';
+import type {
+  CallbackCounters,
+  ReferenceCounters,
+} from '../../apps/sandbox/src/stats.js';
+import type { CallbackFailure } from '../../apps/sandbox/src/tasks/callback-dispatcher.js';
+import type { PatchRecord } from '../../apps/sandbox/src/tasks/task.js';
 import type {
   TaskDocument,
   TaskState,
@@ -29,17 +39,25 @@ export {
   type SandboxOptions,
 } from '../../apps/sandbox/src/sandbox.js';
 export type {
+  CallbackCounters,
+  CallbackFailure,
+  ClientAuthMethod,
   ErrorFault,
   FaultsView,
   GarbageFault,
   LatencyFault,
+  PatchRecord,
+  ReferenceCounters,
+  SandboxProfile,
   SandboxSwitches,
   SeedOptions,
   StatsSnapshot,
   TaskDocument,
   TaskDraft,
+  TaskHistory,
   TaskState,
   TaskTiming,
+  TaskView,
 };
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -71,12 +89,31 @@ export class SandboxAdminClient {
     return this.call('POST', '/admin/tasks', { tasks, generateIds });
   }
 
-  tasks(state?: TaskState): Promise<TaskDocument[]> {
+  /** Over HTTP the history fields (`patches`, `callbackDispatches`) are ordinary fields. */
+  tasks(state?: TaskState): Promise<TaskView[]> {
     return this.call('GET', `/admin/tasks${state ? `?state=${state}` : ''}`);
   }
 
-  task(id: string): Promise<TaskDocument> {
+  task(id: string): Promise<TaskView> {
     return this.call('GET', `/admin/tasks/${encodeURIComponent(id)}`);
+  }
+
+  /** Removes a task, as if another client of the API had deleted it; false when there is none. */
+  async deleteTask(id: string): Promise<boolean> {
+    const { deleted } = await this.call<{ deleted: boolean }>(
+      'DELETE',
+      `/admin/tasks/${encodeURIComponent(id)}`,
+    );
+    return deleted;
+  }
+
+  /** The next `count` callback dispatches of task `id` fail with `status` (500 by default). */
+  failCallbacks(id: string, failure: CallbackFailure): Promise<void> {
+    return this.call(
+      'POST',
+      `/admin/tasks/${encodeURIComponent(id)}/callback-failures`,
+      failure,
+    );
   }
 
   timings(): Promise<TaskTiming[]> {

@@ -40,6 +40,66 @@ describe('readSandboxEnvironment', () => {
     });
   });
 
+  it('reads the reference profile and its switches; an explicit one wins', () => {
+    expect(
+      readSandboxEnvironment(
+        {
+          SANDBOX_PROFILE: 'reference',
+          SANDBOX_THROTTLE_TTL_MS: '2000',
+          SANDBOX_CLIENT_AUTH_METHOD: 'client_secret_post',
+          SANDBOX_CLIENT_SCOPES: ' read  write admin ',
+          SANDBOX_BODY_LIMIT_BYTES: '2048',
+          SANDBOX_STORE_REPORTS: 'yes',
+          SANDBOX_CALLBACKS: 'true',
+        },
+        [
+          '--throttle-limit',
+          '0',
+          '--no-redirect-not-found',
+          '--strict-issuer',
+          '--no-callbacks',
+        ],
+      ),
+    ).toEqual({
+      ok: true,
+      options: {
+        port: 3000,
+        profile: 'reference',
+        callbacks: false,
+        throttleLimit: 0,
+        throttleTtlMs: 2000,
+        redirectNotFound: false,
+        strictIssuer: true,
+        clientAuthMethod: 'client_secret_post',
+        clientScopes: 'read write admin',
+        bodyLimitBytes: 2048,
+        storeReports: true,
+      },
+    });
+  });
+
+  it('names invalid profile settings', () => {
+    expect(
+      readSandboxEnvironment(
+        {
+          SANDBOX_PROFILE: 'strict',
+          SANDBOX_CLIENT_AUTH_METHOD: 'private_key_jwt',
+          SANDBOX_CLIENT_SCOPES: ' ',
+        },
+        ['--throttle-ttl-ms', '0', '--body-limit-bytes=1kb'],
+      ),
+    ).toEqual({
+      ok: false,
+      problems: [
+        'SANDBOX_PROFILE must be lenient or reference (got "strict")',
+        '--throttle-ttl-ms must be a positive integer (got "0")',
+        'SANDBOX_CLIENT_AUTH_METHOD must be client_secret_basic or client_secret_post (got "private_key_jwt")',
+        'SANDBOX_CLIENT_SCOPES must be a space-separated list of scopes (got " ")',
+        '--body-limit-bytes must be a positive integer (got "1kb")',
+      ],
+    });
+  });
+
   it('names unknown flags', () => {
     expect(readSandboxEnvironment({}, ['--colour'])).toMatchObject({
       ok: false,

@@ -1,7 +1,22 @@
 import { parseArgs } from 'node:util';
-import type { SandboxOptions } from './settings.js';
+import {
+  CLIENT_AUTH_METHODS,
+  SANDBOX_PROFILES,
+  scopeList,
+  type SandboxOptions,
+} from './settings.js';
 
-type Kind = 'port' | 'count' | 'seconds' | 'ms' | 'text' | 'switch';
+type Kind =
+  | 'port'
+  | 'count'
+  | 'seconds'
+  | 'positive'
+  | 'ms'
+  | 'text'
+  | 'switch'
+  | 'profile'
+  | 'auth-method'
+  | 'scopes';
 
 interface Setting {
   env: string;
@@ -69,6 +84,66 @@ export const SANDBOX_SETTINGS: readonly Setting[] = [
     option: 'keepResults',
     kind: 'switch',
   },
+  {
+    env: 'SANDBOX_PROFILE',
+    flag: 'profile',
+    option: 'profile',
+    kind: 'profile',
+  },
+  {
+    env: 'SANDBOX_CALLBACKS',
+    flag: 'callbacks',
+    option: 'callbacks',
+    kind: 'switch',
+  },
+  {
+    env: 'SANDBOX_THROTTLE_LIMIT',
+    flag: 'throttle-limit',
+    option: 'throttleLimit',
+    kind: 'count',
+  },
+  {
+    env: 'SANDBOX_THROTTLE_TTL_MS',
+    flag: 'throttle-ttl-ms',
+    option: 'throttleTtlMs',
+    kind: 'positive',
+  },
+  {
+    env: 'SANDBOX_REDIRECT_NOT_FOUND',
+    flag: 'redirect-not-found',
+    option: 'redirectNotFound',
+    kind: 'switch',
+  },
+  {
+    env: 'SANDBOX_STRICT_ISSUER',
+    flag: 'strict-issuer',
+    option: 'strictIssuer',
+    kind: 'switch',
+  },
+  {
+    env: 'SANDBOX_CLIENT_AUTH_METHOD',
+    flag: 'client-auth-method',
+    option: 'clientAuthMethod',
+    kind: 'auth-method',
+  },
+  {
+    env: 'SANDBOX_CLIENT_SCOPES',
+    flag: 'client-scopes',
+    option: 'clientScopes',
+    kind: 'scopes',
+  },
+  {
+    env: 'SANDBOX_BODY_LIMIT_BYTES',
+    flag: 'body-limit-bytes',
+    option: 'bodyLimitBytes',
+    kind: 'positive',
+  },
+  {
+    env: 'SANDBOX_STORE_REPORTS',
+    flag: 'store-reports',
+    option: 'storeReports',
+    kind: 'switch',
+  },
 ];
 
 /** The process defaults that differ from an in-process sandbox's. */
@@ -97,7 +172,18 @@ function convert(
       return port <= 65535 ? port : undefined;
     }
     case 'seconds':
+    case 'positive':
       return /^[1-9]\d*$/.test(raw) ? Number(raw) : undefined;
+    case 'profile':
+      return (SANDBOX_PROFILES as readonly string[]).includes(raw)
+        ? raw
+        : undefined;
+    case 'auth-method':
+      return (CLIENT_AUTH_METHODS as readonly string[]).includes(raw)
+        ? raw
+        : undefined;
+    case 'scopes':
+      return scopeList(raw).length ? scopeList(raw).join(' ') : undefined;
     default:
       return /^\d+$/.test(raw) ? Number(raw) : undefined;
   }
@@ -107,9 +193,13 @@ const EXPECTED: Record<Kind, string> = {
   port: 'a port number from 0 to 65535',
   count: 'a non-negative integer',
   seconds: 'a positive integer',
+  positive: 'a positive integer',
   ms: 'a non-negative integer',
   text: 'a string',
   switch: 'true or false',
+  profile: SANDBOX_PROFILES.join(' or '),
+  'auth-method': CLIENT_AUTH_METHODS.join(' or '),
+  scopes: 'a space-separated list of scopes',
 };
 
 export type SandboxEnvironment =

@@ -9,6 +9,8 @@ import { TokenIssuer } from './issuer/token-issuer.js';
 import { TokenStore } from './issuer/token-store.js';
 import { SandboxSettings } from './settings.js';
 import { SandboxStats } from './stats.js';
+import { CallbackDispatcher } from './tasks/callback-dispatcher.js';
+import { NotFoundPageController } from './tasks/not-found.js';
 import { ObjectIdGenerator } from './tasks/task.js';
 import {
   InMemoryTaskRepository,
@@ -18,6 +20,8 @@ import { TaskSeeder } from './tasks/task-seeder.js';
 import { TasksController } from './tasks/tasks.controller.js';
 import { TasksService } from './tasks/tasks.service.js';
 import { Faults } from './traffic/faults.js';
+import { JsonBodies } from './traffic/json-bodies.js';
+import { Throttle } from './traffic/throttle.js';
 import { TrafficMiddleware } from './traffic/traffic.middleware.js';
 
 /** The whole sandbox: tasks API, token issuer, embeddings endpoint, traffic control and admin. */
@@ -26,13 +30,19 @@ export class SandboxModule {
   static register(settings: SandboxSettings): DynamicModule {
     return {
       module: SandboxModule,
-      controllers: [TasksController, EmbeddingsController, AdminController],
+      controllers: [
+        TasksController,
+        EmbeddingsController,
+        AdminController,
+        NotFoundPageController,
+      ],
       providers: [
         { provide: SandboxSettings, useValue: settings },
         { provide: TaskRepository, useClass: InMemoryTaskRepository },
         ObjectIdGenerator,
         SandboxStats,
         TasksService,
+        CallbackDispatcher,
         TaskSeeder,
         TokenStore,
         TokenIssuer,
@@ -41,6 +51,8 @@ export class SandboxModule {
         EmbeddingsService,
         Faults,
         TrafficMiddleware,
+        JsonBodies,
+        Throttle,
         SandboxAdmin,
       ],
     };

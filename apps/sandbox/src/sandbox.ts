@@ -7,6 +7,7 @@ import {
   type StatsSnapshot,
   type TaskDraft,
   type TaskTiming,
+  type TaskView,
 } from './admin/sandbox-admin.js';
 import { ISSUER_PATH, TokenIssuer } from './issuer/token-issuer.js';
 import { SandboxModule } from './sandbox.module.js';
@@ -15,6 +16,9 @@ import {
   type SandboxOptions,
   type SandboxSwitches,
 } from './settings.js';
+import { SandboxStats } from './stats.js';
+import type { CallbackFailure } from './tasks/callback-dispatcher.js';
+import { NotFoundRedirect } from './tasks/not-found.js';
 import type { TaskDocument, TaskState, WellFormedTask } from './tasks/task.js';
 import type { SeedOptions } from './tasks/task-seeder.js';
 import type {
@@ -23,12 +27,11 @@ import type {
   GarbageFault,
   LatencyFault,
 } from './traffic/faults.js';
+import { JsonBodies } from './traffic/json-bodies.js';
+import { Throttle } from './traffic/throttle.js';
 import { TrafficMiddleware } from './traffic/traffic.middleware.js';
 
 export type { SandboxOptions } from './settings.js';
-
-/** Request bodies up to this size are parsed, so that a result just over 10 MB gets the contract's 400, not a 413. */
-const BODY_LIMIT = '64mb';
 
 /** A running sandbox. Every control here is also an `/admin` route. */
 export interface Sandbox {
@@ -48,8 +51,13 @@ export interface Sandbox {
     documents: Record<string, unknown>[],
     generateIds?: boolean,
   ): TaskDocument[];
-  task(id: string): TaskDocument | undefined;
-  tasks(state?: TaskState): TaskDocument[];
+  /** A task with the `result` and `error` last received, and its history (see TaskView). */
+  task(id: string): TaskView | undefined;
+  tasks(state?: TaskState): TaskView[];
+  /** Removes a task, as if another client of the API had deleted it; false when there is none. */
+  deleteTask(id: string): boolean;
+  /** The next `count` callback dispatches of task `taskId` fail with `status` (500 by default). */
+  failCallbacks(taskId: string, failure: CallbackFailure): void;
   timings(): TaskTiming[];
   readonly faults: {
     latency(fault: LatencyFault): FaultsView;
@@ -61,7 +69,7 @@ export interface Sandbox {
   revokeAllTokens(): number;
   switches(): SandboxSwitches;
   updateSwitches(changes: Partial<SandboxSwitches>): SandboxSwitches;
-  /** Empties tasks, stats and faults. */
+  /** Empties tasks, stats, faults, injected callback failures and throttle windows. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -90,10 +98,16 @@ export async function startSandbox(
   // Hashing every 8 MB /pending answer for an ETag would cost more than building it.
   app.set('etag', false);
   app.disable('x-powered-by');
-  // Order matters: traffic control sees every request; the issuer reads its own bodies.
+  // Order matters: traffic control sees every request; the issuer reads its
+  // own bodies; the throttle stands where the real server's global guard
+  // does, after the body parser and before the bearer-token guard.
   app.use(app.get(TrafficMiddleware).handle);
   app.use(ISSUER_PATH, app.get(TokenIssuer).handle);
-  app.useBodyParser('json', { limit: BODY_LIMIT });
+  app.use(app.get(JsonBodies).handle);
+  app.use(app.get(Throttle).handle);
+  app.useGlobalFilters(
+    new NotFoundRedirect(settings, app.get(SandboxStats), app.getHttpAdapter()),
+  );
   await app.listen(settings.port, settings.host);
   const { port } = app.getHttpServer().address() as AddressInfo;
   const url = baseUrl(settings.host, port);
@@ -116,6 +130,8 @@ export async function startSandbox(
       admin.insertTasks(documents, generateIds),
     task: (id) => admin.task(id),
     tasks: (state) => admin.list(state),
+    deleteTask: (id) => admin.deleteTask(id),
+    failCallbacks: (taskId, failure) => admin.failCallbacks(taskId, failure),
     timings: () => admin.timings(),
     faults: {
       latency: (fault) => admin.addLatency(fault),

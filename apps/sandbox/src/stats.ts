@@ -37,6 +37,24 @@ export interface TaskCounters {
   tasksCompletedMoreThanOnce: number;
 }
 
+export interface CallbackCounters {
+  /** Results handed to a task's callback (a `succeeded` PATCH with a `result`, when `callbacks`). */
+  dispatches: number;
+  /** Dispatches that failed: invalid callback parameters (400) or an injected failure. */
+  failures: number;
+  /** Tasks whose result was dispatched more than once. */
+  tasksDispatchedMoreThanOnce: number;
+}
+
+/** What the reference profile's behaviours did. */
+export interface ReferenceCounters {
+  callbacks: CallbackCounters;
+  /** 429s answered by the throttle. */
+  throttled: number;
+  /** 404s of the tasks API answered as a 302 to /404. */
+  redirects: number;
+}
+
 /** Counters for what tests and benchmarks assert on. No task data lives here. */
 @Injectable()
 export class SandboxStats {
@@ -44,6 +62,7 @@ export class SandboxStats {
   private counters = SandboxStats.emptyCounters();
   private embedded = new Map<string, number>();
   private embeddings = { requests: 0, inputs: 0, tokens: 0, repeated: 0 };
+  private reference = SandboxStats.emptyReference();
 
   private static emptyTraffic(): Record<RouteName, RouteTraffic> {
     return Object.fromEntries(
@@ -63,6 +82,34 @@ export class SandboxStats {
       completions: 0,
       tasksCompletedMoreThanOnce: 0,
     };
+  }
+
+  private static emptyReference(): ReferenceCounters {
+    return {
+      callbacks: { dispatches: 0, failures: 0, tasksDispatchedMoreThanOnce: 0 },
+      throttled: 0,
+      redirects: 0,
+    };
+  }
+
+  /** One dispatch to a callback; `nth` is how many the task has had, this one included. */
+  dispatched(failed: boolean, nth: number): void {
+    const { callbacks } = this.reference;
+    callbacks.dispatches += 1;
+    if (failed) callbacks.failures += 1;
+    if (nth === 2) callbacks.tasksDispatchedMoreThanOnce += 1;
+  }
+
+  throttled(): void {
+    this.reference.throttled += 1;
+  }
+
+  redirected(): void {
+    this.reference.redirects += 1;
+  }
+
+  referenceCounters(): ReferenceCounters {
+    return structuredClone(this.reference);
   }
 
   answered(
@@ -117,5 +164,6 @@ export class SandboxStats {
     this.counters = SandboxStats.emptyCounters();
     this.embedded = new Map();
     this.embeddings = { requests: 0, inputs: 0, tokens: 0, repeated: 0 };
+    this.reference = SandboxStats.emptyReference();
   }
 }

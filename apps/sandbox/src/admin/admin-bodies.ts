@@ -1,5 +1,11 @@
 import { BadRequestException } from '@nestjs/common';
-import type { SandboxSwitches } from '../settings.js';
+import {
+  CLIENT_AUTH_METHODS,
+  SANDBOX_PROFILES,
+  scopeList,
+  type SandboxSwitches,
+} from '../settings.js';
+import type { CallbackFailure } from '../tasks/callback-dispatcher.js';
 import type { SeedOptions } from '../tasks/task-seeder.js';
 import {
   GARBAGE_KINDS,
@@ -51,6 +57,23 @@ class Reader {
     const value = this.fields[name];
     if (value === undefined || typeof value === 'string') return value;
     this.problems.push(`${name} must be a string`);
+    return undefined;
+  }
+
+  choice<T extends string>(name: string, choices: readonly T[]): T | undefined {
+    const value = this.fields[name];
+    if (value === undefined) return undefined;
+    if ((choices as readonly unknown[]).includes(value)) return value as T;
+    this.problems.push(`${name} must be one of ${choices.join(', ')}`);
+    return undefined;
+  }
+
+  scopes(name: string): string | undefined {
+    const value = this.fields[name];
+    if (value === undefined) return undefined;
+    if (typeof value === 'string' && scopeList(value).length)
+      return scopeList(value).join(' ');
+    this.problems.push(`${name} must be a space-separated list of scopes`);
     return undefined;
   }
 
@@ -165,6 +188,27 @@ export function parseSwitches(body: unknown): Partial<SandboxSwitches> {
       keepResults: read.boolean('keepResults'),
       embeddingsLatencyMs: read.integer('embeddingsLatencyMs', 0, 600_000),
       tokenTtlSeconds: read.integer('tokenTtlSeconds', 1),
+      profile: read.choice('profile', SANDBOX_PROFILES),
+      callbacks: read.boolean('callbacks'),
+      throttleLimit: read.integer('throttleLimit', 0),
+      throttleTtlMs: read.integer('throttleTtlMs', 1),
+      redirectNotFound: read.boolean('redirectNotFound'),
+      strictIssuer: read.boolean('strictIssuer'),
+      clientAuthMethod: read.choice('clientAuthMethod', CLIENT_AUTH_METHODS),
+      clientScopes: read.scopes('clientScopes'),
+      bodyLimitBytes: read.integer('bodyLimitBytes', 1),
+      storeReports: read.boolean('storeReports'),
+    }),
+  );
+}
+
+export function parseCallbackFailure(body: unknown): CallbackFailure {
+  const read = new Reader(body);
+  read.required('count');
+  return read.done(
+    defined({
+      count: read.integer('count', 0, 1_000_000) ?? 0,
+      status: read.integer('status', 400, 599),
     }),
   );
 }

@@ -16,6 +16,7 @@ import type { SandboxSwitches } from '../settings.js';
 import { isTaskState, type TaskDocument } from '../tasks/task.js';
 import type { FaultsView } from '../traffic/faults.js';
 import {
+  parseCallbackFailure,
   parseErrorFault,
   parseGarbageFault,
   parseInsert,
@@ -28,6 +29,7 @@ import {
   type StatsSnapshot,
   type TaskDraft,
   type TaskTiming,
+  type TaskView,
 } from './sandbox-admin.js';
 
 /** `/admin/*`: the sandbox's controls for processes that cannot call it in process. No token needed. */
@@ -41,17 +43,28 @@ export class AdminController {
   }
 
   @Get('tasks')
-  tasks(@Query('state') state?: unknown): TaskDocument[] {
+  tasks(@Query('state') state?: unknown): TaskView[] {
     if (state !== undefined && !isTaskState(state))
       throw new BadRequestException(['state is not a task state']);
     return this.admin.list(state);
   }
 
   @Get('tasks/:id')
-  task(@Param('id') id: string): TaskDocument {
+  task(@Param('id') id: string): TaskView {
     const task = this.admin.task(id);
     if (!task) throw new NotFoundException(`task ${id} not found`);
     return task;
+  }
+
+  @Delete('tasks/:id')
+  deleteTask(@Param('id') id: string): { deleted: boolean } {
+    return { deleted: this.admin.deleteTask(id) };
+  }
+
+  @Post('tasks/:id/callback-failures')
+  @HttpCode(204)
+  failCallbacks(@Param('id') id: string, @Body() body: unknown): void {
+    this.admin.failCallbacks(id, parseCallbackFailure(body));
   }
 
   @Post('tasks')

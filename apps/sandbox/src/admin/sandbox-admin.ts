@@ -3,10 +3,15 @@ import { TokenIssuer } from '../issuer/token-issuer.js';
 import { SandboxSettings, type SandboxSwitches } from '../settings.js';
 import {
   SandboxStats,
+  type CallbackCounters,
   type EmbeddingCounters,
   type RouteTraffic,
   type TaskCounters,
 } from '../stats.js';
+import {
+  CallbackDispatcher,
+  type CallbackFailure,
+} from '../tasks/callback-dispatcher.js';
 import {
   TASK_STATES,
   type TaskDocument,
@@ -14,7 +19,11 @@ import {
   type WellFormedTask,
 } from '../tasks/task.js';
 import { parseNewTask } from '../tasks/task-bodies.js';
-import { TaskRepository } from '../tasks/task-repository.js';
+import {
+  TaskRepository,
+  type PatchRecord,
+  type TaskRecord,
+} from '../tasks/task-repository.js';
 import {
   TaskSeeder,
   type SampleTaskOptions,
@@ -29,6 +38,7 @@ import {
   type LatencyFault,
 } from '../traffic/faults.js';
 import type { RouteName } from '../traffic/routes.js';
+import { Throttle } from '../traffic/throttle.js';
 
 export interface PickupLatency {
   /** Tasks claimed at least once. */
@@ -46,6 +56,41 @@ export interface StatsSnapshot extends TaskCounters {
   embeddings: EmbeddingCounters;
   requests: Record<RouteName, RouteTraffic>;
   pickup: PickupLatency | null;
+  /** Dispatches to callbacks (`callbacks`). */
+  callbacks: CallbackCounters;
+  /** 429s answered by the throttle. */
+  throttled: number;
+  /** 404s of the tasks API answered as 302 to /404 (`redirectNotFound`). */
+  redirects: number;
+}
+
+/** What the admin views add to a task's document. */
+export interface TaskHistory {
+  /** The last PATCHes received for the task (at most 100), oldest first, with the status answered. */
+  patches: PatchRecord[];
+  /** How many times its result was dispatched to its callback, failed dispatches included. */
+  callbackDispatches: number;
+}
+
+/**
+ * A task as the admin views show it: the stored document, with the `result`
+ * and `error` last received (stored or not), and its history. In process the
+ * history fields are not enumerable, so that a view still equals the API's
+ * document; its JSON (the admin routes) carries them as ordinary fields.
+ */
+export type TaskView = TaskDocument & TaskHistory;
+
+function viewOf(record: TaskRecord): TaskView {
+  const view: TaskDocument = { ...record.doc, ...record.reports };
+  const history: TaskHistory = {
+    patches: record.patches ? [...record.patches] : [],
+    callbackDispatches: record.callbackDispatches,
+  };
+  return Object.defineProperties(view, {
+    patches: { value: history.patches },
+    callbackDispatches: { value: history.callbackDispatches },
+    toJSON: { value: () => ({ ...view, ...history }) },
+  }) as TaskView;
 }
 
 /** One task's history, in epoch milliseconds. */
@@ -83,6 +128,9 @@ export class SandboxAdmin {
     @Inject(Faults) private readonly faults: Faults,
     @Inject(TokenIssuer) private readonly issuer: TokenIssuer,
     @Inject(SandboxSettings) private readonly settings: SandboxSettings,
+    @Inject(CallbackDispatcher)
+    private readonly callbacks: CallbackDispatcher,
+    @Inject(Throttle) private readonly throttle: Throttle,
   ) {}
 
   stats(): StatsSnapshot {
@@ -97,6 +145,7 @@ export class SandboxAdmin {
       embeddings: this.counters.embeddingCounters(),
       requests,
       pickup: this.pickup(),
+      ...this.counters.referenceCounters(),
     };
   }
 
@@ -122,12 +171,23 @@ export class SandboxAdmin {
     return documents.map((doc) => this.tasks.insertAsIs(doc, generateIds));
   }
 
-  task(id: string): TaskDocument | undefined {
-    return this.repository.find(id)?.doc;
+  task(id: string): TaskView | undefined {
+    const record = this.repository.find(id);
+    return record && viewOf(record);
   }
 
-  list(state?: TaskState): TaskDocument[] {
-    return this.repository.list(state).map((record) => record.doc);
+  list(state?: TaskState): TaskView[] {
+    return this.repository.list(state).map(viewOf);
+  }
+
+  /** Removes a task (a deletion by another client of the API); false when there is none. */
+  deleteTask(id: string): boolean {
+    return this.tasks.delete(id);
+  }
+
+  /** The next `count` callback dispatches of task `id` fail with `status` (500 by default). */
+  failCallbacks(id: string, failure: CallbackFailure): void {
+    this.tasks.failCallbacks(id, failure);
   }
 
   timings(): TaskTiming[] {
@@ -176,15 +236,19 @@ export class SandboxAdmin {
   }
 
   updateSwitches(changes: Partial<SandboxSwitches>): SandboxSwitches {
-    Object.assign(this.settings, changes);
-    return this.settings.switches();
+    return this.settings.update(changes);
   }
 
-  /** Empties the store, the stats and the faults; settings and tokens stay. */
+  /**
+   * Empties the store, the stats, the faults, the injected callback failures
+   * and the throttle's windows; settings and tokens stay.
+   */
   reset(): void {
     this.repository.clear();
     this.counters.reset();
     this.faults.reset();
+    this.callbacks.reset();
+    this.throttle.reset();
   }
 
   private pickup(): PickupLatency | null {

@@ -5,7 +5,7 @@ import { SandboxStats } from '../stats.js';
 import { OpenAiError } from './openai-error.js';
 import { EMBEDDING_MODELS, embeddingVector, toBase64 } from './vectors.js';
 
-/** OpenAI's limits (CONTRACT.md §3). */
+/** OpenAI's limits (docs/contract.md §3). */
 export const MAX_INPUTS = 2048;
 export const MAX_INPUT_TOKENS = 8192;
 export const MAX_REQUEST_TOKENS = 300_000;

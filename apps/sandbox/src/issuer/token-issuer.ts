@@ -2,7 +2,9 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import Provider, { type Configuration } from 'oidc-provider';
-import { SandboxSettings } from '../settings.js';
+import { SandboxSettings, scopeList } from '../settings.js';
+import { peekBody } from './peek-body.js';
+import { answerRefusal, EMPTY_FORM, strictRefusal } from './strict-client.js';
 import { TokenStore } from './token-store.js';
 
 /** Where the issuer is mounted; its token endpoint is `${ISSUER_PATH}/token`. */
@@ -11,6 +13,12 @@ export const ISSUER_PATH = '/oauth2';
 /** The tasks API authenticates to the introspection endpoint as this client, like a resource server registered with Ory. */
 const INTROSPECTION_CLIENT_ID = 'sandbox-tasks-api';
 
+/** oidc-provider reads bodies up to 56 KiB; the strict check reads no more. */
+const FORM_LIMIT = 56 * 1024;
+
+/** The endpoints where Ory authenticates the client itself (and, at the token endpoint, checks scopes). */
+const CLIENT_AUTH_PATHS = new Set(['/token', '/revoke']);
+
 /**
  * A real OAuth2 authorization server (oidc-provider) limited to what Ory
  * offers this service: the client credentials grant, client_secret_basic or
@@ -18,7 +26,12 @@ const INTROSPECTION_CLIENT_ID = 'sandbox-tasks-api';
  * Hydra's public paths: /oauth2/token, /oauth2/introspect, /oauth2/revoke.
  *
  * The issuer identifier contains the bound port, so the provider is built once
- * the server listens (`start`); until then the routes answer 503.
+ * the server listens (`start`); until then the routes answer 503. It is built
+ * again when `clientScopes` changes (tokens live in the store and survive).
+ *
+ * With `strictIssuer`, a check in front of the provider answers as Ory does
+ * where oidc-provider is more lenient (see strict-client.ts); it reads the
+ * form without consuming it.
  */
 @Injectable()
 export class TokenIssuer {
@@ -27,6 +40,8 @@ export class TokenIssuer {
     ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   private readonly introspectionSecret = randomBytes(24).toString('base64url');
   private issuerUrl = '';
+  /** The `clientScopes` the provider was built with. */
+  private builtScopes = '';
   /** Bumped whenever a token is revoked, so that cached introspections are dropped. */
   private revocations = 0;
 
@@ -37,6 +52,11 @@ export class TokenIssuer {
 
   start(baseUrl: string): void {
     this.issuerUrl = `${baseUrl}${ISSUER_PATH}`;
+    this.build();
+  }
+
+  private build(): void {
+    this.builtScopes = this.settings.clientScopes;
     this.provider = new Provider(this.issuerUrl, this.configuration());
     this.provider.on('client_credentials.destroyed', () => {
       this.revocations += 1;
@@ -46,10 +66,52 @@ export class TokenIssuer {
 
   /** Express middleware mounted at ISSUER_PATH. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    if (this.handler) return this.handler(req, res);
-    res.statusCode = 503;
-    res.end();
+    if (!this.handler) {
+      res.statusCode = 503;
+      res.end();
+      return;
+    }
+    if (this.builtScopes !== this.settings.clientScopes) this.build();
+    const path = (req.url ?? '').split('?')[0];
+    if (
+      this.settings.strictIssuer &&
+      req.method === 'POST' &&
+      CLIENT_AUTH_PATHS.has(path)
+    )
+      return void this.strictly(req, res, path === '/token');
+    this.pass(req, res);
   };
+
+  private pass(req: IncomingMessage, res: ServerResponse): void {
+    this.handler?.(req, res);
+  }
+
+  private async strictly(
+    req: IncomingMessage,
+    res: ServerResponse,
+    checkScopes: boolean,
+  ): Promise<void> {
+    const form = (req.headers['content-type'] ?? '')
+      .toLowerCase()
+      .startsWith('application/x-www-form-urlencoded')
+      ? await peekBody(req, FORM_LIMIT)
+      : undefined;
+    // Ory refuses an empty form first (and an empty chunked body cannot be put back).
+    if (form?.length === 0) return answerRefusal(res, EMPTY_FORM);
+    const refusal = strictRefusal(
+      {
+        clientId: this.settings.clientId,
+        clientSecret: this.settings.clientSecret,
+        authMethod: this.settings.clientAuthMethod,
+        scopes: this.settings.clientScopes,
+      },
+      req.headers,
+      new URLSearchParams(form?.toString('utf8') ?? ''),
+      checkScopes,
+    );
+    if (refusal) return answerRefusal(res, refusal);
+    this.pass(req, res);
+  }
 
   get revocationCount(): number {
     return this.revocations;
@@ -74,6 +136,7 @@ export class TokenIssuer {
     const signingKey = generateKeyPairSync('ec', {
       namedCurve: 'P-256',
     }).privateKey.export({ format: 'jwk' });
+    const scopes = scopeList(this.builtScopes);
     return {
       adapter: (model) => this.store.adapterFor(model),
       clients: [
@@ -81,9 +144,10 @@ export class TokenIssuer {
           client_id: this.settings.clientId,
           client_secret: this.settings.clientSecret,
           grant_types: ['client_credentials'],
-          // oidc-provider accepts either secret method from a client registered with one of them.
+          // oidc-provider accepts either secret method from a client registered
+          // with one of them; `strictIssuer` enforces `clientAuthMethod` in front.
           token_endpoint_auth_method: 'client_secret_basic',
-          scope: 'read write',
+          scope: scopes.join(' '),
         },
         {
           client_id: INTROSPECTION_CLIENT_ID,
@@ -97,7 +161,7 @@ export class TokenIssuer {
         redirect_uris: [],
         id_token_signed_response_alg: 'ES256',
       },
-      scopes: ['read', 'write'],
+      scopes,
       features: {
         clientCredentials: { enabled: true },
         introspection: {

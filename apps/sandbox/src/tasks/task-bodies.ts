@@ -104,7 +104,7 @@ function checkEmbeddingContent(content: unknown, problems: Problems): void {
     problems.add('content.dimensions must be a positive integer');
 }
 
-/** Parses a POST body: the fields of CONTRACT.md's task document that a client writes. */
+/** Parses a POST body: the fields of the task document (docs/contract.md) that a client writes. */
 export function parseNewTask(body: unknown): NewTask {
   const fields = requireObject(body);
   const problems = new Problems();

@@ -1,4 +1,14 @@
-import { TASK_STATES, type TaskDocument, type TaskState } from './task.js';
+import {
+  TASK_STATES,
+  type PatchRecord,
+  type TaskDocument,
+  type TaskState,
+} from './task.js';
+
+export type { PatchRecord } from './task.js';
+
+/** The PATCHes kept per task: the last ones. */
+export const MAX_PATCHES_KEPT = 100;
 
 /** A stored task and what the sandbox knows about its history. */
 export interface TaskRecord {
@@ -15,6 +25,15 @@ export interface TaskRecord {
   completedAtMs?: number;
   claims: number;
   completions: number;
+  /**
+   * The `result` and `error` last received by a PATCH, whether or not they
+   * were stored (`storeReports`); `result` only while `keepResults`.
+   */
+  reports?: { result?: unknown; error?: unknown };
+  /** The last PATCHes received, oldest first, at most MAX_PATCHES_KEPT. */
+  patches?: PatchRecord[];
+  /** Results dispatched to the task's callback, failed ones included. */
+  callbackDispatches: number;
 }
 
 /** Where tasks live. Listings come oldest first. */
@@ -23,6 +42,8 @@ export abstract class TaskRepository {
   abstract find(key: string): TaskRecord | undefined;
   /** Replaces the document of a stored task, moving it between state indexes. */
   abstract replace(record: TaskRecord, doc: TaskDocument): void;
+  /** Removes a stored task; false when it was not stored. */
+  abstract delete(record: TaskRecord): boolean;
   /** Tasks in `state` (every task when omitted), oldest first, at most `limit`. */
   abstract list(state?: TaskState, limit?: number): TaskRecord[];
   abstract count(state: TaskState): number;
@@ -92,6 +113,7 @@ export class InMemoryTaskRepository extends TaskRepository {
       doc,
       claims: 0,
       completions: 0,
+      callbackDispatches: 0,
     };
     this.byKey.set(key, record);
     this.index(doc.state).add(record);
@@ -109,6 +131,13 @@ export class InMemoryTaskRepository extends TaskRepository {
     }
     record.doc = doc;
     record.json = undefined;
+  }
+
+  delete(record: TaskRecord): boolean {
+    if (this.byKey.get(record.key) !== record) return false;
+    this.byKey.delete(record.key);
+    this.index(record.doc.state).delete(record);
+    return true;
   }
 
   list(state?: TaskState, limit?: number): TaskRecord[] {

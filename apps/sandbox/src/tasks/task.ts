@@ -27,6 +27,15 @@ export interface NewTask {
   callbackParams: Record<string, unknown>;
 }
 
+/** One PATCH received for a task: the state it asked for and the status answered. */
+export interface PatchRecord {
+  /** The `state` of the body as sent (`null` when it was not a string or the body was not read). */
+  state: string | null;
+  status: number;
+  /** When the PATCH arrived, epoch milliseconds. */
+  atMs: number;
+}
+
 /**
  * A stored task document as the API answers it. Only `state` and the
  * timestamps are guaranteed: tasks inserted through the admin route may be
@@ -43,6 +52,10 @@ export interface TaskDocument {
   error?: unknown;
   createdAt: string;
   updatedAt: string;
+  /** Admin views only (never in the API's answers): the last PATCHes received. */
+  patches?: PatchRecord[];
+  /** Admin views only: how many times the result was dispatched to the callback. */
+  callbackDispatches?: number;
   [field: string]: unknown;
 }
 

@@ -38,7 +38,7 @@ const TRANSITION_POINTS: Record<TaskState, TransitionPoint> = {
   pending: 'release',
 };
 
-/** CONTRACT.md §1, behind the reference application's guard. */
+/** docs/contract.md §1, behind the reference application's guard. */
 @Controller('api/ai-tasks')
 @UseGuards(BearerTokenGuard)
 export class TasksController {

@@ -8,6 +8,10 @@ import {
 import { SandboxSettings } from '../settings.js';
 import { SandboxStats } from '../stats.js';
 import {
+  CallbackDispatcher,
+  type CallbackFailure,
+} from './callback-dispatcher.js';
+import {
   isObjectId,
   isTaskState,
   ObjectIdGenerator,
@@ -18,10 +22,22 @@ import {
   type WellFormedTask,
 } from './task.js';
 import type { TaskUpdate } from './task-bodies.js';
-import { TaskRepository, type TaskRecord } from './task-repository.js';
+import {
+  MAX_PATCHES_KEPT,
+  TaskRepository,
+  type TaskRecord,
+} from './task-repository.js';
 import { isAllowedTransition } from './transitions.js';
 
 const FINAL: ReadonlySet<TaskState> = new Set(['succeeded', 'failed']);
+
+/** The fields the real server does not store (`storeReports` off). */
+const hasReports = (doc: TaskDocument) => 'result' in doc || 'error' in doc;
+
+function withoutReports(doc: TaskDocument): TaskDocument {
+  const { result: _result, error: _error, ...stored } = doc;
+  return stored as TaskDocument;
+}
 
 /** The tasks API's behaviour, independent of HTTP. */
 @Injectable()
@@ -31,6 +47,8 @@ export class TasksService {
     @Inject(SandboxSettings) private readonly settings: SandboxSettings,
     @Inject(SandboxStats) private readonly stats: SandboxStats,
     @Inject(ObjectIdGenerator) private readonly ids: ObjectIdGenerator,
+    @Inject(CallbackDispatcher)
+    private readonly callbacks: CallbackDispatcher,
   ) {}
 
   create(task: NewTask): WellFormedTask {
@@ -103,10 +121,7 @@ export class TasksService {
   }
 
   update(id: string, change: TaskUpdate): TaskDocument {
-    // ObjectIds compare case-insensitively, as MongoDB parses them.
-    if (!isObjectId(id.toLowerCase()))
-      throw new BadRequestException(['id must be a mongodb id']);
-    const record = this.repository.find(id.toLowerCase());
+    const record = this.repository.find(this.keyOf(id));
     if (!record) throw new NotFoundException(`task ${id} not found`);
     const from = record.doc.state;
     const to = change.state;
@@ -119,7 +134,69 @@ export class TasksService {
       );
     }
     this.apply(record, change);
-    return record.doc;
+    // The real server saves first, then dispatches: a failed callback is the
+    // PATCH's answer although the task is already succeeded.
+    if (
+      this.settings.callbacks &&
+      to === 'succeeded' &&
+      change.result !== undefined
+    )
+      this.callbacks.dispatch(record, change.result);
+    return this.answer(record.doc);
+  }
+
+  /** Removes a task, as if another client had deleted it; false when there is none. */
+  delete(id: string): boolean {
+    const record =
+      this.repository.find(id) ?? this.repository.find(id.toLowerCase());
+    if (!record || !this.repository.delete(record)) return false;
+    this.callbacks.forget(record.key);
+    return true;
+  }
+
+  /** The next `count` callback dispatches of task `id` fail with `status` (500 by default). */
+  failCallbacks(id: string, failure: CallbackFailure): void {
+    const record = this.repository.find(this.keyOf(id));
+    if (!record) throw new NotFoundException(`task ${id} not found`);
+    this.callbacks.inject(record.key, failure);
+  }
+
+  /** Notes a PATCH answered for task `id` (any status), keeping the last ones. */
+  recordPatch(id: string, state: unknown, status: number, atMs: number): void {
+    let key: string;
+    try {
+      key = this.keyOf(id);
+    } catch {
+      return;
+    }
+    const record = this.repository.find(key);
+    if (!record) return;
+    const patches = (record.patches ??= []);
+    patches.push({
+      state: typeof state === 'string' ? state : null,
+      status,
+      atMs,
+    });
+    if (patches.length > MAX_PATCHES_KEPT) patches.shift();
+  }
+
+  /**
+   * The repository key of a task id, or 400. ObjectIds compare
+   * case-insensitively, as MongoDB parses them. The reference profile also
+   * accepts what Mongoose's `isValidObjectId` does: any 12-character string,
+   * read as the 12 bytes of an ObjectId.
+   */
+  keyOf(id: string): string {
+    const lower = id.toLowerCase();
+    if (isObjectId(lower)) return lower;
+    if (this.settings.profile === 'reference') {
+      if (id.length === 12) {
+        const bytes = Buffer.from(id, 'utf8');
+        return bytes.length === 12 ? bytes.toString('hex') : `unmatched:${id}`;
+      }
+      throw new BadRequestException(`Invalid task id: ${id}`);
+    }
+    throw new BadRequestException(['id must be a mongodb id']);
   }
 
   private apply(record: TaskRecord, change: TaskUpdate): void {
@@ -127,9 +204,12 @@ export class TasksService {
     const from = record.doc.state;
     const { state, ...fields } = change;
     if (!this.settings.keepResults) delete fields.result;
+    if ('result' in fields || 'error' in fields)
+      record.reports = { ...record.reports, ...fields };
     this.repository.replace(record, {
       ...record.doc,
-      ...fields,
+      // The real server stores only `state`: `error` is dropped, `result` goes to the callback.
+      ...(this.settings.storeReports ? fields : {}),
       state,
       updatedAt: new Date(now).toISOString(),
     });
@@ -150,8 +230,17 @@ export class TasksService {
     }
   }
 
+  /** A document as the API answers it: without `result` and `error` when they are not stored. */
+  private answer(doc: TaskDocument): TaskDocument {
+    return !this.settings.storeReports && hasReports(doc)
+      ? withoutReports(doc)
+      : doc;
+  }
+
   private json(records: TaskRecord[]): string {
     const parts = records.map((record) => {
+      if (!this.settings.storeReports && hasReports(record.doc))
+        return JSON.stringify(withoutReports(record.doc));
       if (record.json !== undefined) return record.json;
       const text = JSON.stringify(record.doc);
       // Only pending documents are listed over and over; finished ones may carry a large vector.

@@ -56,3 +56,18 @@ export function routeOf(method: string, path: string): RouteName | undefined {
   if (path === '/v1/embeddings' && method === 'POST') return 'embeddings';
   return 'other';
 }
+
+/** Whether a path belongs to the tasks API (`/api/…`): the paths the reference profile throttles and redirects. */
+export function isTasksApiPath(path: string): boolean {
+  return path === '/api' || path.startsWith('/api/');
+}
+
+/** The path of a request as the client sent it, without the query. */
+export function requestPath(req: {
+  originalUrl?: string;
+  url?: string;
+}): string {
+  const url = req.originalUrl ?? req.url ?? '/';
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
+}
