@@ -47,7 +47,10 @@ function exitGracefullyOnSignals(app: INestApplication, logger: Logger): void {
 
 function summaryLine(summary: RunSummary): string {
   const seconds = (summary.elapsedMs / 1000).toFixed(1);
-  return `${summary.succeeded} succeeded, ${summary.failed} failed, ${summary.released} released in ${seconds} s`;
+  const abandoned = summary.abandoned
+    ? ` (${summary.abandoned} left as the API has them)`
+    : '';
+  return `${summary.succeeded} succeeded, ${summary.failed} failed, ${summary.released} released in ${seconds} s${abandoned}`;
 }
 
 async function bootstrap() {

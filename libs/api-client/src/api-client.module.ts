@@ -2,10 +2,12 @@ import { Module } from '@nestjs/common';
 import { Pool } from 'undici';
 import { AuthModule } from '@app/auth';
 import { ServiceConfig } from '@app/config';
+import { RateLimitGate } from '@app/resilience';
 import {
   API_RETRY_BACKOFF,
   DEFAULT_API_RETRY_BACKOFF,
 } from './api-resilience.js';
+import { API_RATE_LIMIT_GATE } from './api-rate-limit.js';
 import { HttpTasksApiClient } from './http-tasks-api-client.js';
 import { TasksApiClient } from './tasks-api-client.js';
 import { TASKS_API_DISPATCHER } from './tasks-api-dispatcher.js';
@@ -19,6 +21,7 @@ import { TASKS_API_DISPATCHER } from './tasks-api-dispatcher.js';
   providers: [
     { provide: TasksApiClient, useClass: HttpTasksApiClient },
     { provide: API_RETRY_BACKOFF, useValue: DEFAULT_API_RETRY_BACKOFF },
+    { provide: API_RATE_LIMIT_GATE, useFactory: () => new RateLimitGate() },
     {
       // undici rather than axios on this path: two calls per task, and axios
       // spent three times the CPU per call (docs/performance.md). Keep-alive

@@ -1,10 +1,5 @@
 import type { IRetryBackoffContext } from 'cockatiel';
-import {
-  UpstreamFailure,
-  apiBackoff,
-  isRetryable,
-  parseRetryAfter,
-} from './api-resilience.js';
+import { UpstreamFailure, apiBackoff, isRetryable } from './api-resilience.js';
 
 const OPTIONS = {
   initialDelayMs: 100,
@@ -22,24 +17,6 @@ const context = (attempt: number, error: unknown = new Error('x')) =>
 /** The delay of retry `attempt` for the given random draw. */
 const delay = (attempt: number, random: number, error?: unknown) =>
   apiBackoff(OPTIONS, () => random).next(context(attempt, error)).duration;
-
-describe('parseRetryAfter', () => {
-  const now = Date.parse('2026-01-01T00:00:00Z');
-
-  it('reads delay-seconds and HTTP dates', () => {
-    expect(parseRetryAfter('3', now)).toBe(3000);
-    expect(parseRetryAfter(' 0 ', now)).toBe(0);
-    expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:05 GMT', now)).toBe(5000);
-    expect(parseRetryAfter('Wed, 31 Dec 2025 23:59:00 GMT', now)).toBe(0);
-  });
-
-  it('ignores what it cannot read', () => {
-    expect(parseRetryAfter(undefined, now)).toBeUndefined();
-    expect(parseRetryAfter('', now)).toBeUndefined();
-    expect(parseRetryAfter('soon', now)).toBeUndefined();
-    expect(parseRetryAfter('-1', now)).toBeUndefined();
-  });
-});
 
 describe('apiBackoff', () => {
   it('doubles the ceiling per retry and keeps at least half of it', () => {

@@ -107,14 +107,6 @@ describe('HttpTasksApiClient: retries, token renewal and the breaker', () => {
     expect(gaps(PENDING)[0]).toBeGreaterThanOrEqual(1000 - 2);
   });
 
-  it('does not wait for a Retry-After longer than the retry budget allows', async () => {
-    server.on(PENDING, { status: 429, headers: { 'retry-after': '3600' } });
-    const error = await apiError((await client()).fetchPending(5));
-    expect(error.status).toBe(429);
-    expect(error.transient).toBe(true);
-    expect(server.requestsTo(PENDING)).toHaveLength(1);
-  });
-
   it.each([400, 404, 422])('never retries a %i', async (status) => {
     server.on(TASK, {
       status,

@@ -265,7 +265,7 @@ describe('HttpTasksApiClient: operations and answers', () => {
     });
     const error = await apiError((await client()).fetchPending(5));
     expect(error.message).toBe(
-      'no access token for the tasks API: the token endpoint refused the client credentials (invalid_client)',
+      'no access token for the tasks API: the token endpoint refused the client credentials (invalid_client): check OAUTH2_CLIENT_ID, OAUTH2_CLIENT_SECRET and OAUTH2_TOKEN_AUTH_METHOD (now client_secret_basic)',
     );
     expect(error.transient).toBe(true);
     expect(server.requestsTo(PENDING)).toHaveLength(0);

@@ -30,15 +30,21 @@ import {
   InjectMetric,
   METRIC,
   ReadinessRegistry,
+  ThrottleMonitor,
 } from '@app/observability';
+import {
+  type AnswerHeaders,
+  RateLimitGate,
+  parseRetryAfter,
+} from '@app/resilience';
 import {
   API_RETRY_BACKOFF,
   type ApiRetryBackoff,
   UpstreamFailure,
   apiBackoff,
   isRetryable,
-  parseRetryAfter,
 } from './api-resilience.js';
+import { API_RATE_LIMIT_GATE } from './api-rate-limit.js';
 import { MAX_ERROR_BODY_BYTES, errorDetail } from './answer-body.js';
 import { MalformedArrayError } from './json-array-splitter.js';
 import {
@@ -75,14 +81,22 @@ interface Call<T> {
 }
 
 /**
- * What one exchange came to. Refusals (4xx, a body that breaks the contract)
- * are returned, not thrown, so that the breaker counts them as the API being
- * up; they are thrown once outside it.
+ * What one exchange came to. Refusals (4xx, a redirect, a body that breaks
+ * the contract) and 429s are returned, not thrown, so that the breaker
+ * counts them as the API being up; refusals are thrown once outside it, and
+ * a 429 waits for the rate-limit gate and goes again.
  */
 type Attempt<T> =
   | { kind: 'answer'; value: T }
   | { kind: 'credentials'; status: number }
+  | { kind: 'throttled' }
   | { kind: 'refusal'; error: TasksApiError };
+
+/**
+ * 429s in a row one call waits through before it counts as an outage. Each
+ * waits the pause the API asked for, so this is patience, not a retry budget.
+ */
+const MAX_THROTTLED_ANSWERS = 10;
 
 /** A 2xx answer whose body is not what the contract promises. */
 class InvalidAnswerError extends TasksApiError {}
@@ -103,7 +117,7 @@ const JSON_BODY = { 'content-type': 'application/json' } as const;
 type AnswerBody = Dispatcher.ResponseData['body'];
 
 /**
- * The tasks API (CONTRACT.md §1) over one keep-alive undici pool. Each
+ * The tasks API (docs/contract.md §1) over one keep-alive undici pool. Each
  * call runs through one long-lived policy set: retry (network errors,
  * timeouts, 408, 429, 5xx; `Retry-After` honoured) around a consecutive
  * failures breaker around a per-attempt timeout. Other 4xx are answers about
@@ -124,6 +138,9 @@ export class HttpTasksApiClient
   private readonly pathPrefix: string;
   /** Why the last call failed for credentials, until a call succeeds. */
   private credentialsRefused?: string;
+  /** A redirect on a listing route: API_BASE_URL points elsewhere. Until a listing succeeds. */
+  private misdirected?: string;
+  private lastSuccess?: number;
 
   constructor(
     @Inject(TASKS_API_DISPATCHER) private readonly dispatcher: Dispatcher,
@@ -136,6 +153,8 @@ export class HttpTasksApiClient
     @InjectMetric(METRIC.apiRequestDuration)
     private readonly duration: Histogram<'endpoint' | 'method'>,
     @Inject(API_RETRY_BACKOFF) backoff: ApiRetryBackoff,
+    @Inject(API_RATE_LIMIT_GATE) private readonly gate: RateLimitGate,
+    throttles: ThrottleMonitor,
   ) {
     super();
     this.pathPrefix = new URL(config.api.baseUrl).pathname.replace(/\/$/, '');
@@ -163,6 +182,7 @@ export class HttpTasksApiClient
       abortOnReturn: false,
     });
     breakers.watch('api', this.breaker);
+    throttles.watch('api', gate);
   }
 
   onModuleInit(): void {
@@ -174,7 +194,12 @@ export class HttpTasksApiClient
         );
       }
       if (this.credentialsRefused) throw new Error(this.credentialsRefused);
+      if (this.misdirected) throw new Error(this.misdirected);
     });
+  }
+
+  lastSuccessAt(): number | undefined {
+    return this.lastSuccess;
   }
 
   /**
@@ -267,17 +292,37 @@ export class HttpTasksApiClient
 
   private async authorised<T>(call: Call<T>): Promise<T> {
     const token = await this.token();
-    let attempt = await this.guarded(call, token);
+    let attempt = await this.paced(call, token);
     if (attempt.kind === 'credentials') {
       this.tokens.invalidate(token);
-      attempt = await this.guarded(call, await this.token());
+      attempt = await this.paced(call, await this.token());
     }
     if (attempt.kind !== 'credentials') this.credentialsRefused = undefined;
     if (attempt.kind === 'answer') return attempt.value;
     if (attempt.kind === 'refusal') throw attempt.error;
     // Our credentials, never the task's fault: transient, and not retried.
     this.credentialsRefused = `the tasks API refused a freshly issued access token (${attempt.status}): check OAUTH2_SCOPE and the client's permissions`;
-    throw new TasksApiError(this.credentialsRefused, true, attempt.status);
+    throw new TasksApiError(this.credentialsRefused, 'outage', attempt.status);
+  }
+
+  /**
+   * One exchange through the rate-limit gate; a 429 pauses every call (the
+   * gate), then this one goes again. Never a retry, never a breaker failure.
+   */
+  private async paced<T>(
+    call: Call<T>,
+    token: string,
+  ): Promise<Exclude<Attempt<T>, { kind: 'throttled' }>> {
+    for (let answers = 1; ; answers++) {
+      await this.gate.acquire();
+      const attempt = await this.guarded(call, token);
+      if (attempt.kind !== 'throttled') return attempt;
+      if (answers >= MAX_THROTTLED_ANSWERS)
+        throw new UpstreamFailure(
+          `the tasks API answered 429 (too many requests) to ${call.method} ${call.route} ${answers} times in a row`,
+          429,
+        );
+    }
   }
 
   private async token(): Promise<string> {
@@ -286,7 +331,7 @@ export class HttpTasksApiClient
     } catch (error) {
       throw new TasksApiError(
         `no access token for the tasks API: ${messageOf(error)}`,
-        true,
+        'outage',
       );
     }
   }
@@ -316,6 +361,7 @@ export class HttpTasksApiClient
     const stopTimer = this.duration.startTimer(labels);
     let outcome = 'error';
     let body: AnswerBody | undefined;
+    let answered = false;
     try {
       const response = await this.dispatcher.request({
         method: call.method,
@@ -330,6 +376,8 @@ export class HttpTasksApiClient
       });
       body = response.body;
       outcome = String(response.statusCode);
+      answered = true;
+      this.gate.observe(response.statusCode, response.headers);
       return await this.settle(
         call,
         response.statusCode,
@@ -349,6 +397,7 @@ export class HttpTasksApiClient
         outcome = 'error'; // no answer, or the connection broke mid-body
       throw this.asFailure(call, error, signal);
     } finally {
+      if (!answered) this.gate.abandon();
       // Whatever was left unread: the connection cannot carry another request.
       if (body && !body.readableEnded) body.destroy();
       stopTimer();
@@ -359,14 +408,24 @@ export class HttpTasksApiClient
   private async settle<T>(
     call: Call<T>,
     status: number,
-    headers: Record<string, string | string[] | undefined>,
+    headers: AnswerHeaders,
     body: AnswerBody,
   ): Promise<Attempt<T>> {
-    if (status >= 200 && status < 300)
-      return { kind: 'answer', value: await call.read(body) };
-    if (status === 401 || status === 403) {
+    if (status >= 200 && status < 300) {
+      const value = await call.read(body);
+      this.lastSuccess = Date.now();
+      if (call.method === 'GET') this.misdirected = undefined;
+      return { kind: 'answer', value };
+    }
+    if (status === 401 || status === 403 || status === 429) {
       await body.dump({ limit: MAX_ERROR_BODY_BYTES });
-      return { kind: 'credentials', status };
+      return status === 429
+        ? { kind: 'throttled' }
+        : { kind: 'credentials', status };
+    }
+    if (status >= 300 && status < 400) {
+      await body.dump({ limit: MAX_ERROR_BODY_BYTES });
+      return { kind: 'refusal', error: this.redirected(call, status, headers) };
     }
     const accepted = call.accept?.(status);
     if (accepted !== undefined) {
@@ -375,13 +434,43 @@ export class HttpTasksApiClient
     }
     const detail = await errorDetail(body);
     const what = `the tasks API answered ${status} to ${call.method} ${call.route}${detail}`;
-    if (status === 408 || status === 429 || status >= 500)
+    if (status === 408 || status >= 500)
       throw new UpstreamFailure(
         what,
         status,
         parseRetryAfter(headers['retry-after']),
       );
-    return { kind: 'refusal', error: new TasksApiError(what, false, status) };
+    return {
+      kind: 'refusal',
+      error: new TasksApiError(what, 'refused', status),
+    };
+  }
+
+  /**
+   * The reference application answers "not found" with a redirect to an
+   * HTML page, and this client never follows one. On a task route the task
+   * is gone; on a listing route the API is not where API_BASE_URL says.
+   */
+  private redirected(
+    call: Call<unknown>,
+    status: number,
+    headers: AnswerHeaders,
+  ): TasksApiError {
+    const location = [headers.location].flat()[0];
+    // Only the path: a query string may carry anything.
+    const target = location
+      ? ` to ${location.split('?')[0].slice(0, 200)}`
+      : '';
+    const what = `the tasks API answered ${call.method} ${call.route} with ${status} (a redirect${target})`;
+    if (call.route === '/api/ai-tasks/:id')
+      return new TasksApiError(
+        `${what}: the task no longer exists`,
+        'gone',
+        status,
+      );
+    this.misdirected = `${what}: check API_BASE_URL (${this.config.api.baseUrl}); the tasks API is not there, or a proxy in front of it redirects`;
+    this.logger.error(this.misdirected);
+    return new TasksApiError(this.misdirected, 'refused', status);
   }
 
   private asFailure(
@@ -409,16 +498,16 @@ export class HttpTasksApiClient
   private explain(call: Call<unknown>, error: unknown): TasksApiError {
     if (error instanceof TasksApiError) return error;
     if (error instanceof UpstreamFailure)
-      return new TasksApiError(error.message, true, error.status);
+      return new TasksApiError(error.message, 'outage', error.status);
     if (error instanceof BrokenCircuitError) {
       return new TasksApiError(
         `the tasks API is not called while its circuit breaker is open${this.lastFailure()}`,
-        true,
+        'outage',
       );
     }
     return new TasksApiError(
       `${call.method} ${call.route} failed unexpectedly: ${messageOf(error)}`,
-      true,
+      'outage',
     );
   }
 
@@ -435,13 +524,13 @@ export class HttpTasksApiClient
       if (!(error instanceof MalformedArrayError)) throw error;
       const message = `the tasks API answered ${what} with a body that is not a JSON array of tasks: ${error.message}`;
       this.logger.warn(message);
-      throw new InvalidAnswerError(message, false);
+      throw new InvalidAnswerError(message, 'refused');
     }
     if (read.end === 'byte_cap') {
       if (read.entries === 0) {
         const message = `the answer of ${what} exceeded API_MAX_RESPONSE_BYTES (${maxResponseBytes} bytes) before its first task ended`;
         this.logger.warn(message);
-        throw new InvalidAnswerError(message, false);
+        throw new InvalidAnswerError(message, 'refused');
       }
       this.logger.warn(
         `the answer of ${what} reached API_MAX_RESPONSE_BYTES (${maxResponseBytes} bytes) after ${read.entries} tasks: the page ends there`,

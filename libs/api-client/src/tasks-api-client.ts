@@ -2,7 +2,7 @@ import type { ResultVector } from './request-body.js';
 
 export type TaskState = 'pending' | 'in_progress' | 'succeeded' | 'failed';
 
-/** A task document that passed validation (CONTRACT.md §1), `_id` renamed `id`. */
+/** A task document that passed validation (docs/contract.md §1), `_id` renamed `id`. */
 export interface Task {
   id: string;
   /** Canonical spelling: `text-embedding` arrives as `text_embedding`. */
@@ -33,19 +33,33 @@ export interface TaskFailure {
 }
 
 /**
+ * Why a call to the tasks API did not succeed:
+ * - `outage`: network, timeout, 5xx, 408, throttled past patience, breaker
+ *   open, credentials refused. Not the task's fault: try again later.
+ * - `refused`: the API answered this request with a 4xx (other than 401,
+ *   403, 404-as-redirect): sending it again gets the same answer.
+ * - `gone`: a task route answered a redirect, which is how the reference
+ *   application says "not found": the task no longer exists.
+ */
+export type TasksApiErrorKind = 'outage' | 'refused' | 'gone';
+
+/**
  * An API call that did not succeed after the client's own policy (timeout,
- * retries, breaker, one token renewal). `transient` is true for outages
- * (network, 5xx, 408, 429, breaker open, credentials refused) and false when
- * the API refused this request itself (400, 404, other 4xx).
+ * retries, breaker, one token renewal, rate-limit pauses).
  */
 export class TasksApiError extends Error {
   constructor(
     message: string,
-    readonly transient: boolean,
+    readonly kind: TasksApiErrorKind,
     readonly status?: number,
   ) {
     super(message);
     this.name = 'TasksApiError';
+  }
+
+  /** An outage: the call may succeed later. */
+  get transient(): boolean {
+    return this.kind === 'outage';
   }
 }
 
@@ -70,4 +84,6 @@ export abstract class TasksApiClient {
   abstract release(id: string): Promise<void>;
   /** True while the API's breaker is open: calls would fail fast. */
   abstract isBreakerOpen(): boolean;
+  /** When a call last got a 2xx answer (epoch ms); undefined before the first. */
+  abstract lastSuccessAt(): number | undefined;
 }

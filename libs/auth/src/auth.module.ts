@@ -1,7 +1,8 @@
 import { HttpModule } from '@nestjs/axios';
 import { Module } from '@nestjs/common';
+import { RateLimitGate } from '@app/resilience';
 import { OAuth2TokenProvider } from './oauth2-token-provider.js';
-import { TokenEndpoint } from './token-endpoint.js';
+import { AUTH_RATE_LIMIT_GATE, TokenEndpoint } from './token-endpoint.js';
 import {
   DEFAULT_TOKEN_RETRY_BACKOFF,
   TOKEN_CLOCK,
@@ -20,6 +21,7 @@ import { TokenProvider } from './token-provider.js';
     { provide: TokenProvider, useClass: OAuth2TokenProvider },
     { provide: TOKEN_RETRY_BACKOFF, useValue: DEFAULT_TOKEN_RETRY_BACKOFF },
     { provide: TOKEN_CLOCK, useValue: () => Date.now() },
+    { provide: AUTH_RATE_LIMIT_GATE, useFactory: () => new RateLimitGate() },
   ],
   exports: [TokenProvider],
 })

@@ -66,7 +66,7 @@ describe('OAuth2TokenProvider against the sandbox issuer', () => {
     const error = await tokens.getToken().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(TokenEndpointError);
     expect((error as TokenEndpointError).message).toBe(
-      'the token endpoint refused the client credentials (invalid_client)',
+      'the token endpoint refused the client credentials (invalid_client: client authentication failed): check OAUTH2_CLIENT_ID, OAUTH2_CLIENT_SECRET and OAUTH2_TOKEN_AUTH_METHOD (now client_secret_basic)',
     );
     expect((error as TokenEndpointError).transient).toBe(false);
   });

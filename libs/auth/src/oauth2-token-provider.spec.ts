@@ -8,6 +8,8 @@ import {
 } from '../../../test/support/scripted-server.js';
 import { AuthModule } from './auth.module.js';
 import { renewalMargin } from './oauth2-token-provider.js';
+import { RateLimitGate } from '@app/resilience';
+import { AUTH_RATE_LIMIT_GATE } from './token-endpoint.js';
 import { TOKEN_CLOCK, TOKEN_RETRY_BACKOFF } from './token-options.js';
 import { TokenEndpointError, TokenProvider } from './token-provider.js';
 
@@ -30,6 +32,9 @@ describe('OAuth2TokenProvider against a scripted token endpoint', () => {
     },
   });
 
+  /** Waits the gate asked for, recorded instead of slept. */
+  let gateWaits: number[];
+
   async function provider(env: Record<string, string> = {}) {
     moduleRef = await startLibraryModule({
       env: {
@@ -45,6 +50,16 @@ describe('OAuth2TokenProvider against a scripted token endpoint', () => {
       overrides: [
         [TOKEN_RETRY_BACKOFF, { initialDelayMs: 1, maxDelayMs: 2 }],
         [TOKEN_CLOCK, () => now],
+        [
+          AUTH_RATE_LIMIT_GATE,
+          new RateLimitGate({
+            now: () => now,
+            sleep: async (ms) => {
+              gateWaits.push(ms);
+              now += ms;
+            },
+          }),
+        ],
       ],
     });
     return moduleRef.get(TokenProvider);
@@ -67,6 +82,7 @@ describe('OAuth2TokenProvider against a scripted token endpoint', () => {
   beforeEach(() => {
     now = 1_000_000;
     issued = 0;
+    gateWaits = [];
     server.reset();
     server.on(TOKEN_ROUTE, () => tokenAnswer());
   });
@@ -164,7 +180,7 @@ describe('OAuth2TokenProvider against a scripted token endpoint', () => {
     });
     const error = await failure(tokens.getToken());
     expect(error.message).toBe(
-      'the token endpoint refused the client credentials (invalid_client)',
+      'the token endpoint refused the client credentials (invalid_client: client authentication failed): check OAUTH2_CLIENT_ID, OAUTH2_CLIENT_SECRET and OAUTH2_TOKEN_AUTH_METHOD (now client_secret_basic)',
     );
     expect(error.transient).toBe(false);
     expect(tokenRequests()).toHaveLength(1);
@@ -248,7 +264,7 @@ describe('OAuth2TokenProvider against a scripted token endpoint', () => {
     expect(await metricValue(METRIC.breakerState, { service: 'auth' })).toBe(1);
     const error = await failure(tokens.getToken());
     expect(error.message).toBe(
-      'the token endpoint is not called while its circuit breaker is open (last failure: the token endpoint refused the client credentials (invalid_client))',
+      'the token endpoint is not called while its circuit breaker is open (last failure: the token endpoint refused the client credentials (invalid_client): check OAUTH2_CLIENT_ID, OAUTH2_CLIENT_SECRET and OAUTH2_TOKEN_AUTH_METHOD (now client_secret_basic))',
     );
     expect(tokenRequests()).toHaveLength(3);
   });
@@ -263,6 +279,62 @@ describe('OAuth2TokenProvider against a scripted token endpoint', () => {
     await failure(tokens.getToken());
   });
 
+  it('names OAUTH2_TOKEN_AUTH_METHOD when the issuer expects the other method', async () => {
+    server.on(TOKEN_ROUTE, {
+      status: 401,
+      body: {
+        error: 'invalid_client',
+        error_description:
+          "Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method). The OAuth 2.0 Client supports client authentication method 'client_secret_basic', but method 'client_secret_post' was requested. You must configure the OAuth 2.0 client's 'token_endpoint_auth_method' value to accept 'client_secret_post'.",
+      },
+    });
+    const tokens = await provider({
+      OAUTH2_TOKEN_AUTH_METHOD: 'client_secret_post',
+    });
+    const error = await failure(tokens.getToken());
+    expect(error.message).toBe(
+      'the token endpoint refused client authentication method client_secret_post: the client is registered for client_secret_basic; set OAUTH2_TOKEN_AUTH_METHOD=client_secret_basic (now client_secret_post)',
+    );
+    expect(error.transient).toBe(false);
+  });
+
+  it('names OAUTH2_SCOPE when the issuer refuses the scope', async () => {
+    server.on(TOKEN_ROUTE, {
+      status: 400,
+      body: {
+        error: 'invalid_scope',
+        error_description:
+          "The OAuth 2.0 Client is not allowed to request scope 'admin'.",
+      },
+    });
+    const error = await failure(
+      (await provider({ OAUTH2_SCOPE: 'admin' })).getToken(),
+    );
+    expect(error.message).toBe(
+      `the token endpoint refused the requested scope "admin" (invalid_scope: The OAuth 2.0 Client is not allowed to request scope 'admin'.): set OAUTH2_SCOPE to scopes the client is allowed`,
+    );
+  });
+
+  it('waits out a 429 as the issuer asks, without opening the breaker', async () => {
+    server.once(
+      TOKEN_ROUTE,
+      ...Array.from({ length: 4 }, () => ({
+        status: 429,
+        headers: { 'retry-after': '7' },
+        body: { error: 'temporarily_unavailable' },
+      })),
+    );
+    // Three consecutive failures would open this breaker; 429s are not failures.
+    const tokens = await provider({ MAX_RETRIES: '5' });
+    expect(await tokens.getToken()).toBe('token-1');
+    expect(tokenRequests()).toHaveLength(5);
+    expect(gateWaits.filter((ms) => ms > 6_000)).toHaveLength(4);
+    expect(await metricValue(METRIC.breakerState, { service: 'auth' })).toBe(0);
+    expect(
+      await metricValue(METRIC.throttled, { service: 'auth' }),
+    ).toBeGreaterThanOrEqual(4);
+  });
+
   it('reports readiness: a token can be had, or why not', async () => {
     const tokens = await provider();
     const check = new Map(moduleRef!.get(ReadinessRegistry).entries()).get(
@@ -272,7 +344,7 @@ describe('OAuth2TokenProvider against a scripted token endpoint', () => {
     tokens.invalidate();
     server.on(TOKEN_ROUTE, { status: 401, body: { error: 'invalid_client' } });
     await expect(Promise.resolve(check())).rejects.toThrow(
-      'the token endpoint refused the client credentials (invalid_client)',
+      'the token endpoint refused the client credentials (invalid_client): check OAUTH2_CLIENT_ID, OAUTH2_CLIENT_SECRET and OAUTH2_TOKEN_AUTH_METHOD (now client_secret_basic)',
     );
   });
 

@@ -9,7 +9,6 @@ import {
   type TimeoutPolicy,
   TimeoutStrategy,
   circuitBreaker,
-  handleType,
   handleWhen,
   retry,
   timeout,
@@ -42,13 +41,17 @@ interface CachedToken {
 const isTransient = (error: unknown): boolean =>
   error instanceof TokenEndpointError && error.transient;
 
+/** A 429 says the issuer is up: it is waited out (the rate-limit gate), never counted by the breaker. */
+const isBreakerFailure = (error: unknown): boolean =>
+  error instanceof TokenEndpointError && !error.throttled;
+
 const reasonOf = (failure: { error: unknown } | { value: unknown }) =>
   'error' in failure && failure.error instanceof Error
     ? failure.error.message
     : 'unknown failure';
 
 /**
- * Client-credentials tokens for the tasks API (CONTRACT.md §2), cached until
+ * Client-credentials tokens for the tasks API (docs/contract.md §2), cached until
  * shortly before they expire, with one renewal in flight shared by all
  * callers. The token endpoint has its own timeout, retry (transient failures
  * only) and breaker (`circuit_breaker_state{service="auth"}`); every failure
@@ -85,7 +88,7 @@ export class OAuth2TokenProvider extends TokenProvider implements OnModuleInit {
         `token request failed (${reasonOf(failure)}); retry ${attempt} of ${maxRetries} in ${Math.round(delay)} ms`,
       ),
     );
-    this.breaker = circuitBreaker(handleType(TokenEndpointError), {
+    this.breaker = circuitBreaker(handleWhen(isBreakerFailure), {
       halfOpenAfter: breakerResetMs,
       breaker: new ConsecutiveBreaker(breakerThreshold),
     });
@@ -147,6 +150,7 @@ export class OAuth2TokenProvider extends TokenProvider implements OnModuleInit {
   }
 
   private async attempt(): Promise<IssuedToken> {
+    await this.endpoint.waitForTurn();
     try {
       return await this.timeout.execute(({ signal }) =>
         this.endpoint.request(signal),

@@ -1,9 +1,10 @@
 import { HttpService } from '@nestjs/axios';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { isAxiosError } from 'axios';
 import type { Counter } from 'prom-client';
 import { ServiceConfig } from '@app/config';
-import { InjectMetric, METRIC } from '@app/observability';
+import { InjectMetric, METRIC, ThrottleMonitor } from '@app/observability';
+import { type AnswerHeaders, RateLimitGate } from '@app/resilience';
 import { TokenEndpointError } from './token-provider.js';
 
 /** What one successful token request yields. */
@@ -14,6 +15,13 @@ export interface IssuedToken {
 }
 
 const MAX_ANSWER_BYTES = 256 * 1024;
+
+/** Injection token of the token endpoint's `RateLimitGate`. */
+export const AUTH_RATE_LIMIT_GATE = Symbol('AUTH_RATE_LIMIT_GATE');
+
+/** Where Ory (fosite) says which method the client is registered with. */
+const AUTH_METHOD_MISMATCH =
+  /supports client authentication method '([a-z_]+)', but method '([a-z_]+)' was requested/;
 
 /** `30 s`, or `1500 ms` when not a whole number of seconds. */
 export const formatDuration = (ms: number): string =>
@@ -39,7 +47,7 @@ const text = (value: unknown): string | undefined =>
   typeof value === 'string' && value.trim() !== '' ? value : undefined;
 
 /**
- * One client-credentials request to the token endpoint (CONTRACT.md §2),
+ * One client-credentials request to the token endpoint (docs/contract.md §2),
  * counted in `oauth2_token_requests_total`, every failure translated into a
  * `TokenEndpointError` a person can act on. Retries, timeout and breaker
  * belong to the caller.
@@ -51,7 +59,11 @@ export class TokenEndpoint {
     private readonly config: ServiceConfig,
     @InjectMetric(METRIC.tokenRequests)
     private readonly requests: Counter<'status'>,
-  ) {}
+    @Inject(AUTH_RATE_LIMIT_GATE) private readonly gate: RateLimitGate,
+    throttles: ThrottleMonitor,
+  ) {
+    throttles.watch('auth', gate);
+  }
 
   async request(signal: AbortSignal): Promise<IssuedToken> {
     try {
@@ -62,6 +74,15 @@ export class TokenEndpoint {
       this.requests.inc({ status: 'failure' });
       throw error;
     }
+  }
+
+  /**
+   * Waits until the issuer's rate limit lets the next request go (a 429
+   * pauses every request); pair with one `request`. Outside `request` so
+   * that the request timeout does not count the wait.
+   */
+  waitForTurn(): Promise<void> {
+    return this.gate.acquire();
   }
 
   /** The message of a request that ran out of time. */
@@ -101,6 +122,7 @@ export class TokenEndpoint {
         },
       );
     } catch (error) {
+      this.gate.abandon();
       if (signal.aborted)
         throw new TokenEndpointError(this.timeoutMessage(), true);
       const reason = isAxiosError(error)
@@ -111,6 +133,7 @@ export class TokenEndpoint {
         true,
       );
     }
+    this.gate.observe(response.status, response.headers as AnswerHeaders);
     return this.interpret(response.status, parseJsonObject(response.data));
   }
 
@@ -121,7 +144,17 @@ export class TokenEndpoint {
     if (status === 200) return this.issuedToken(answer);
     const code = text(answer.error);
     const suffix = code ? ` (${code})` : '';
-    if (status === 408 || status === 429 || status >= 500) {
+    const description = text(answer.error_description)
+      ?.replaceAll(this.config.auth.clientSecret, '[REDACTED]')
+      .slice(0, 500);
+    if (status === 429) {
+      throw new TokenEndpointError(
+        `the token endpoint answered 429 (too many requests)${suffix}: calls to it pause as it asks`,
+        true,
+        true,
+      );
+    }
+    if (status === 408 || status >= 500) {
       throw new TokenEndpointError(
         `the token endpoint answered ${status}${suffix}`,
         true,
@@ -133,15 +166,11 @@ export class TokenEndpoint {
         false,
       );
     }
-    if (code === 'invalid_client' || (!code && status === 401)) {
-      throw new TokenEndpointError(
-        `the token endpoint refused the client credentials (${code ?? status})`,
-        false,
-      );
-    }
+    if (code === 'invalid_client' || (!code && status === 401))
+      throw this.clientRefused(code ?? String(status), description);
     if (code === 'invalid_scope') {
       throw new TokenEndpointError(
-        `the token endpoint refused the requested scope "${this.config.auth.scope}" (invalid_scope)`,
+        `the token endpoint refused the requested scope "${this.config.auth.scope}" (invalid_scope${description ? `: ${description}` : ''}): set OAUTH2_SCOPE to scopes the client is allowed`,
         false,
       );
     }
@@ -151,14 +180,32 @@ export class TokenEndpoint {
         false,
       );
     }
-    const description = text(answer.error_description)?.replaceAll(
-      this.config.auth.clientSecret,
-      '[REDACTED]',
-    );
     throw new TokenEndpointError(
       `the token endpoint refused the request with ${status}${
         code ? ` (${code}${description ? `: ${description}` : ''})` : ''
       }`,
+      false,
+    );
+  }
+
+  /**
+   * invalid_client: a wrong id or secret, or an authentication method the
+   * client is not registered for. Ory names the registered method in its
+   * description; then the message says which setting to change.
+   */
+  private clientRefused(
+    code: string,
+    description: string | undefined,
+  ): TokenEndpointError {
+    const { authMethod } = this.config.auth;
+    const mismatch = description && AUTH_METHOD_MISMATCH.exec(description);
+    if (mismatch)
+      return new TokenEndpointError(
+        `the token endpoint refused client authentication method ${mismatch[2]}: the client is registered for ${mismatch[1]}; set OAUTH2_TOKEN_AUTH_METHOD=${mismatch[1]} (now ${authMethod})`,
+        false,
+      );
+    return new TokenEndpointError(
+      `the token endpoint refused the client credentials (${code}${description ? `: ${description}` : ''}): check OAUTH2_CLIENT_ID, OAUTH2_CLIENT_SECRET and OAUTH2_TOKEN_AUTH_METHOD (now ${authMethod})`,
       false,
     );
   }

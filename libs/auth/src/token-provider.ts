@@ -4,6 +4,8 @@ export class TokenEndpointError extends Error {
     message: string,
     /** False when retrying cannot help (credentials refused, bad request). */
     readonly transient: boolean,
+    /** A 429: the issuer is up and asked us to slow down; not a breaker failure. */
+    readonly throttled = false,
   ) {
     super(message);
     this.name = 'TokenEndpointError';
@@ -11,7 +13,7 @@ export class TokenEndpointError extends Error {
 }
 
 /**
- * OAuth2 client-credentials access tokens (CONTRACT.md §2), cached until
+ * OAuth2 client-credentials access tokens (docs/contract.md §2), cached until
  * shortly before they expire. Injected by this class.
  */
 export abstract class TokenProvider {

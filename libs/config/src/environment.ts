@@ -42,7 +42,7 @@ const present = (value: unknown) => value !== undefined && value !== '';
 
 /**
  * The raw environment as operators write it: every value is a string.
- * Rules here are the ones of CONTRACT.md's configuration table; the typed
+ * Rules here are the ones of docs/contract.md's configuration table; the typed
  * values are derived in `ServiceConfig.fromEnvironment`.
  */
 export class EnvironmentVariables {
@@ -98,6 +98,7 @@ export class EnvironmentVariables {
   @IsOptional()
   @positiveInteger({ allowZero: true })
   STALE_TASK_TIMEOUT_SECONDS?: string;
+  @IsOptional() @positiveInteger() COMPLETION_FAILURE_TIMEOUT_SECONDS?: string;
 
   @IsOptional()
   @Matches(/^\d+\/\d+$/, {

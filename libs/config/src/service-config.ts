@@ -74,6 +74,8 @@ export class ServiceConfig {
     prefetchLimit: number;
     shutdownTimeoutMs: number;
     staleTaskTimeoutMs: number;
+    /** How long a completion answered 5xx (while other calls succeed) is retried before `completion_failed`. */
+    completionFailureTimeoutMs: number;
     shard: WorkerShard | undefined;
     runOnce: boolean;
   };
@@ -126,6 +128,10 @@ export class ServiceConfig {
       prefetchLimit: int(env.PREFETCH_LIMIT, 256),
       shutdownTimeoutMs: seconds(env.SHUTDOWN_TIMEOUT_SECONDS, 30),
       staleTaskTimeoutMs: seconds(env.STALE_TASK_TIMEOUT_SECONDS, 900),
+      completionFailureTimeoutMs: seconds(
+        env.COMPLETION_FAILURE_TIMEOUT_SECONDS,
+        300,
+      ),
       shard: parseShard(env.WORKER_SHARD),
       runOnce:
         env.RUN_ONCE === 'true' ||

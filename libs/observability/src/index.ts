@@ -6,3 +6,8 @@ export {
 } from './readiness.registry.js';
 export { InjectMetric } from '@willsoto/nestjs-prometheus';
 export { BreakerMonitor, type BreakerService } from './breaker-monitor.js';
+export {
+  ThrottleMonitor,
+  type ObservableGate,
+  type ThrottledService,
+} from './throttle-monitor.js';

@@ -5,7 +5,7 @@ import {
 } from '@willsoto/nestjs-prometheus';
 
 /**
- * Every metric of CONTRACT.md §4, declared in one place so that the
+ * Every metric of docs/contract.md §4, declared in one place so that the
  * dashboards, the alert rules and the tests have a single list to match.
  * Inject one with `@InjectMetric(METRIC.tasksProcessed)`.
  */
@@ -22,6 +22,10 @@ export const METRIC = {
   openaiBatchSize: 'openai_batch_size',
   breakerState: 'circuit_breaker_state',
   lastSuccessfulPoll: 'ai_task_last_successful_poll_timestamp_seconds',
+  completionFailures: 'ai_task_completion_failures_total',
+  throttled: 'api_throttled_total',
+  throttlePause: 'api_throttle_pause_seconds',
+  throttledSeconds: 'api_throttled_seconds_total',
 } as const;
 
 export const metricProviders = [
@@ -84,5 +88,25 @@ export const metricProviders = [
   makeGaugeProvider({
     name: METRIC.lastSuccessfulPoll,
     help: 'Unix time of the last poll of the tasks API that succeeded',
+  }),
+  makeCounterProvider({
+    name: METRIC.completionFailures,
+    help: 'Completions the tasks API would not take, reported failed instead (completion_refused, completion_failed)',
+    labelNames: ['code'],
+  }),
+  makeCounterProvider({
+    name: METRIC.throttled,
+    help: 'Answers 429 (too many requests), by upstream',
+    labelNames: ['service'],
+  }),
+  makeGaugeProvider({
+    name: METRIC.throttlePause,
+    help: 'Seconds left before calls to the upstream resume after a 429 or a used-up rate window',
+    labelNames: ['service'],
+  }),
+  makeCounterProvider({
+    name: METRIC.throttledSeconds,
+    help: 'Wall time during which calls to the upstream were held back by its rate limit',
+    labelNames: ['service'],
   }),
 ];

@@ -13,6 +13,7 @@ import { HealthController } from './health.controller.js';
 import { metricProviders } from './metrics.js';
 import { ReadinessRegistry } from './readiness.registry.js';
 import { REDACTED_PATHS, makeSecretScrubber } from './secret-scrubber.js';
+import { ThrottleMonitor } from './throttle-monitor.js';
 
 const QUIET_ROUTES = new Set(['/metrics', '/health', '/ready']);
 
@@ -64,12 +65,18 @@ function loggerParams(config: ServiceConfig) {
     ...metricProviders,
     ReadinessRegistry,
     BreakerMonitor,
+    ThrottleMonitor,
     EventLoopMonitor,
     {
       provide: EVENT_LOOP_STALL_LIMITS,
       useValue: DEFAULT_EVENT_LOOP_STALL_LIMITS,
     },
   ],
-  exports: [...metricProviders, ReadinessRegistry, BreakerMonitor],
+  exports: [
+    ...metricProviders,
+    ReadinessRegistry,
+    BreakerMonitor,
+    ThrottleMonitor,
+  ],
 })
 export class ObservabilityModule {}

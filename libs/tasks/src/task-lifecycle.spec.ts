@@ -88,7 +88,10 @@ describe('task lifecycle pieces against the sandbox', () => {
 
     expect(await running).toEqual({
       kind: 'finished',
-      outcome: { status: 'released', reason: 'result not delivered (aborted)' },
+      outcome: {
+        status: 'released',
+        reason: 'result not delivered before shutdown',
+      },
     });
     expect(sandbox.task(task.id)).toMatchObject({ state: 'pending' });
   });

@@ -24,6 +24,8 @@ export interface RunSummary {
   succeeded: number;
   failed: number;
   released: number;
+  /** Left as the API has it: deleted, or every report refused (logged per task). */
+  abandoned: number;
   elapsedMs: number;
   /** The API stayed unreachable: work may remain that this run could not take. */
   gaveUp: boolean;
@@ -32,6 +34,8 @@ export interface RunSummary {
 const POLL_INTERVAL = 'task-poll';
 /** In run-once mode, consecutive failed polls before giving up (exit 3). */
 const RUN_ONCE_POLL_ATTEMPTS = 5;
+/** Ids remembered as not to be taken again; the oldest are forgotten first. */
+const REMEMBERED_SKIPS = 10_000;
 
 const idOf = (taken: TakenTask): string =>
   taken.kind === 'valid' ? taken.task.id : taken.id;
@@ -67,9 +71,20 @@ export class TaskPoller
   private lastPollSucceededAt: number | undefined;
   private breakerReported = false;
   private readonly startedAt: number;
-  private readonly totals = { succeeded: 0, failed: 0, released: 0 };
+  private readonly totals = {
+    succeeded: 0,
+    failed: 0,
+    released: 0,
+    abandoned: 0,
+  };
   /** Run-once: tasks given back this run are not taken again. */
   private readonly releasedThisRun = new Set<string>();
+  /**
+   * Tasks the API will not let this replica work on: a claim it refused,
+   * a task that is gone, reports it refused. Taking them again would only
+   * repeat the refusal at every poll (a refusal is not an outage).
+   */
+  private readonly refused = new Set<string>();
   private readonly runOnceDone: Promise<RunSummary>;
   private finishRunOnce: (summary: RunSummary) => void = () => {};
 
@@ -241,6 +256,7 @@ export class TaskPoller
       return (
         !known.has(id) &&
         !this.releasedThisRun.has(id) &&
+        !this.refused.has(id) &&
         inShard(id, this.settings.shard)
       );
     };
@@ -331,6 +347,12 @@ export class TaskPoller
   }
 
   private record(id: string, result: RunResult): void {
+    if (
+      result.kind === 'gone' ||
+      (result.kind === 'not_claimed' && result.refused) ||
+      (result.kind === 'finished' && result.outcome.status === 'abandoned')
+    )
+      this.rememberRefused(id);
     if (result.kind !== 'finished') return;
     this.totals[result.outcome.status]++;
     // A long-running service takes a released task again at a later poll;
@@ -338,6 +360,12 @@ export class TaskPoller
     if (this.settings.runOnce && result.outcome.status === 'released') {
       this.releasedThisRun.add(id);
     }
+  }
+
+  private rememberRefused(id: string): void {
+    this.refused.add(id);
+    if (this.refused.size > REMEMBERED_SKIPS)
+      this.refused.delete(this.refused.values().next().value!);
   }
 
   private checkRunOnceDone(): void {

@@ -1,6 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Counter, Gauge, Histogram } from 'prom-client';
-import { type Task, TasksApiClient, TasksApiError } from '@app/api-client';
+import {
+  type ResultVector,
+  type Task,
+  TasksApiClient,
+  TasksApiError,
+} from '@app/api-client';
+import { ServiceConfig } from '@app/config';
 import { InjectMetric, METRIC } from '@app/observability';
 import { type ProcessingResult, ProcessorRegistry } from '@app/processors';
 import { delay, untilAborted } from './abortable.js';
@@ -19,7 +25,37 @@ export type TakenTask =
 const describe = (error: unknown): string =>
   error instanceof Error ? error.message : String(error);
 
-type Delivery = 'delivered' | 'refused' | 'aborted';
+type Log = { taskId: string; cycle: number };
+
+/** How the attempts to deliver one report ended. */
+type Delivery =
+  | { kind: 'delivered' }
+  /** The API answered 4xx: sending it again gets the same answer. */
+  | { kind: 'refused'; message: string }
+  /** A task route answered a redirect: the task was deleted. */
+  | { kind: 'gone'; message: string }
+  /** 5xx to this report for the whole bounded time while other calls succeeded. */
+  | { kind: 'failing'; message: string }
+  /** The grace period ended first; `mayBeSaved` when the app itself answered 5xx. */
+  | { kind: 'aborted'; mayBeSaved: boolean };
+
+/**
+ * 502, 503 and 504 come from a gateway or an app that is not serving: the
+ * update was not applied. Any other 5xx came from the app, which may have
+ * saved the state before failing (the reference application saves, then
+ * dispatches the callback).
+ */
+const mayHaveApplied = (error: TasksApiError): boolean =>
+  error.status !== undefined &&
+  error.status >= 500 &&
+  ![502, 503, 504].includes(error.status);
+
+export const COMPLETION_FAILURE_CODE = {
+  /** The API answered the result with a 4xx: it may have saved it, so it is never released. */
+  refused: 'completion_refused',
+  /** The API answered the result with 5xx for COMPLETION_FAILURE_TIMEOUT_SECONDS while answering other calls. */
+  failed: 'completion_failed',
+} as const;
 
 /**
  * Takes one task through the contract's lifecycle: claim, process, and
@@ -31,7 +67,10 @@ type Delivery = 'delivered' | 'refused' | 'aborted';
 export class TaskRunner {
   private readonly logger = new Logger(TaskRunner.name);
 
+  private readonly completionFailureTimeoutMs: number;
+
   constructor(
+    config: ServiceConfig,
     private readonly api: TasksApiClient,
     private readonly processors: ProcessorRegistry,
     @Inject(LIFECYCLE_TIMINGS) private readonly timings: LifecycleTimings,
@@ -41,7 +80,14 @@ export class TaskRunner {
     private readonly duration: Histogram<'task_type'>,
     @InjectMetric(METRIC.tasksInFlight) private readonly inFlight: Gauge,
     @InjectMetric(METRIC.claimConflicts) private readonly conflicts: Counter,
-  ) {}
+    @InjectMetric(METRIC.completionFailures)
+    private readonly completionFailures: Counter<'code'>,
+  ) {
+    this.completionFailureTimeoutMs = config.tasks.completionFailureTimeoutMs;
+    // Both series exist from the start, so that increase() sees the first one.
+    for (const code of Object.values(COMPLETION_FAILURE_CODE))
+      completionFailures.inc({ code }, 0);
+  }
 
   async run(
     taken: TakenTask,
@@ -60,15 +106,28 @@ export class TaskRunner {
         return { kind: 'conflict' };
       }
     } catch (error) {
+      if (error instanceof TasksApiError && error.kind === 'gone') {
+        this.logger.warn(
+          { taskId, cycle },
+          `skipped: the task was deleted after it was listed (${error.message})`,
+        );
+        return { kind: 'gone' };
+      }
       this.logger.warn({ taskId, cycle }, `claim failed: ${describe(error)}`);
-      return { kind: 'not_claimed', reason: describe(error) };
+      return {
+        kind: 'not_claimed',
+        reason: describe(error),
+        refused: error instanceof TasksApiError && error.kind === 'refused',
+      };
     }
 
     this.inFlight.inc();
     const stopTimer = this.duration.startTimer({ task_type: taskType });
     try {
       const outcome = await this.process(taken, taskId, cycle, abort);
-      this.processed.inc({ task_type: taskType, status: outcome.status });
+      // The contract's three outcomes; an abandoned task is the API's doing and only logged.
+      if (outcome.status !== 'abandoned')
+        this.processed.inc({ task_type: taskType, status: outcome.status });
       return { kind: 'finished', outcome };
     } finally {
       this.inFlight.dec();
@@ -112,62 +171,167 @@ export class TaskRunner {
     taskId: string,
     result: ProcessingResult,
     abort: AbortSignal,
-    log: { taskId: string; cycle: number },
+    log: Log,
   ): Promise<TaskOutcome> {
     switch (result.status) {
       case 'transient':
         return this.release(taskId, result.reason, log);
-      case 'succeeded': {
-        const delivery = await this.deliver(
-          () => this.api.complete(taskId, result.result),
+      case 'succeeded':
+        return this.complete(taskId, result.result, abort, log);
+      case 'failed':
+        return this.reportFailure(
+          taskId,
+          { code: result.code, message: result.message },
           abort,
           log,
         );
-        if (delivery === 'delivered') {
-          this.logger.log(log, 'succeeded');
-          return { status: 'succeeded' };
-        }
-        return this.release(taskId, `result not delivered (${delivery})`, log);
-      }
-      case 'failed': {
-        const failure = { code: result.code, message: result.message };
-        const delivery = await this.deliver(
-          () => this.api.fail(taskId, failure),
-          abort,
-          log,
-        );
-        if (delivery === 'delivered') {
-          this.logger.warn(
-            { ...log, code: result.code },
-            `failed: ${result.message}`,
-          );
-          return { status: 'failed', code: result.code };
-        }
-        return this.release(taskId, `failure not delivered (${delivery})`, log);
-      }
     }
   }
 
   /**
-   * Retries a report until the API takes it. Gives up only when the API
-   * refuses it for good (4xx) or the shutdown grace period ends.
+   * Delivers a result. The reference application saves the state before it
+   * dispatches the result to the callback, and answers the callback's error:
+   * after any answer but a 2xx the task may already be `succeeded`, so it is
+   * never released for a refusal (it would be embedded and paid for again).
+   */
+  private async complete(
+    taskId: string,
+    result: ResultVector,
+    abort: AbortSignal,
+    log: Log,
+  ): Promise<TaskOutcome> {
+    const delivery = await this.deliver(
+      () => this.api.complete(taskId, result),
+      abort,
+      log,
+      this.completionFailureTimeoutMs,
+    );
+    switch (delivery.kind) {
+      case 'delivered':
+        this.logger.log(log, 'succeeded');
+        return { status: 'succeeded' };
+      case 'gone':
+        return this.abandon(log, `the task was deleted: ${delivery.message}`);
+      case 'refused':
+        return this.failCompletion(
+          taskId,
+          COMPLETION_FAILURE_CODE.refused,
+          `the tasks API refused the result: ${delivery.message}`,
+          abort,
+          log,
+        );
+      case 'failing':
+        return this.failCompletion(
+          taskId,
+          COMPLETION_FAILURE_CODE.failed,
+          `the tasks API answered every delivery of the result with a server error for ${Math.round(this.completionFailureTimeoutMs / 1000)} s while it answered other calls (a failing callback); last answer: ${delivery.message}`,
+          abort,
+          log,
+        );
+      case 'aborted':
+        return delivery.mayBeSaved
+          ? this.abandon(
+              log,
+              'shutdown while the tasks API answered the result with a server error; it may have saved it, so the task is not released (the stale sweep returns it if it stays in_progress)',
+            )
+          : this.release(taskId, 'result not delivered before shutdown', log);
+    }
+  }
+
+  /** A completion the API would not take: reported failed once, never released. */
+  private async failCompletion(
+    taskId: string,
+    code: string,
+    message: string,
+    abort: AbortSignal,
+    log: Log,
+  ): Promise<TaskOutcome> {
+    this.completionFailures.inc({ code });
+    const outcome = await this.reportFailure(
+      taskId,
+      { code, message },
+      abort,
+      log,
+    );
+    return outcome.status === 'released'
+      ? this.abandon(log, `${message}; the failure was not delivered either`)
+      : outcome;
+  }
+
+  private async reportFailure(
+    taskId: string,
+    failure: { code: string; message: string },
+    abort: AbortSignal,
+    log: Log,
+  ): Promise<TaskOutcome> {
+    const delivery = await this.deliver(
+      () => this.api.fail(taskId, failure),
+      abort,
+      log,
+    );
+    switch (delivery.kind) {
+      case 'delivered':
+        this.logger.warn(
+          { ...log, code: failure.code },
+          `failed: ${failure.message}`,
+        );
+        return { status: 'failed', code: failure.code };
+      case 'gone':
+        return this.abandon(log, `the task was deleted: ${delivery.message}`);
+      case 'refused':
+      case 'failing':
+        return this.abandon(
+          log,
+          `the tasks API refused the failure report (${failure.code}: ${failure.message}): ${delivery.message}`,
+        );
+      case 'aborted':
+        return this.release(
+          taskId,
+          'failure not delivered before shutdown',
+          log,
+        );
+    }
+  }
+
+  /**
+   * Retries a report until the API takes it. Gives up when the API refuses
+   * it for good (4xx, a redirect), when the shutdown grace period ends, and,
+   * given `failingAfterMs`, when the API answers this report with 5xx for
+   * that long while other calls succeed: then the API is up and this report
+   * is what fails.
    */
   private async deliver(
     send: () => Promise<void>,
     abort: AbortSignal,
-    log: { taskId: string; cycle: number },
+    log: Log,
+    failingAfterMs = Number.POSITIVE_INFINITY,
   ): Promise<Delivery> {
+    let mayBeSaved = false;
+    let serverErrorsSince: number | undefined;
     for (let attempt = 0; ; attempt++) {
       try {
         await send();
-        return 'delivered';
+        return { kind: 'delivered' };
       } catch (error) {
-        if (!(error instanceof TasksApiError) || !error.transient) {
+        if (!(error instanceof TasksApiError))
+          return { kind: 'refused', message: describe(error) };
+        if (error.kind === 'gone')
+          return { kind: 'gone', message: error.message };
+        if (error.kind === 'refused') {
           this.logger.error(
             log,
-            `the API refused the report: ${describe(error)}`,
+            `the API refused the report: ${error.message}`,
           );
-          return 'refused';
+          return { kind: 'refused', message: error.message };
+        }
+        mayBeSaved ||= mayHaveApplied(error);
+        const now = this.timings.now();
+        if ((error.status ?? 0) >= 500) {
+          serverErrorsSince ??= now;
+          const othersAnswered =
+            (this.api.lastSuccessAt() ?? 0) > serverErrorsSince;
+          if (now - serverErrorsSince >= failingAfterMs && othersAnswered)
+            return { kind: 'failing', message: error.message };
         }
         const wait = backoffDelay(
           attempt,
@@ -178,16 +342,21 @@ export class TaskRunner {
           log,
           `report not delivered, retrying in ${Math.round(wait)} ms: ${error.message}`,
         );
-        if (!(await delay(wait, abort))) return 'aborted';
+        if (!(await delay(wait, abort))) return { kind: 'aborted', mayBeSaved };
       }
     }
+  }
+
+  private abandon(log: Log, reason: string): TaskOutcome {
+    this.logger.error(log, `left as the API has it: ${reason}`);
+    return { status: 'abandoned', reason };
   }
 
   /** Gives the task back to `pending`; one attempt under the client's own retry policy. */
   private async release(
     taskId: string,
     reason: string,
-    log: { taskId: string; cycle: number },
+    log: Log,
   ): Promise<TaskOutcome> {
     try {
       await this.api.release(taskId);
