@@ -28,7 +28,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 const K8S = join(ROOT, 'deploy/k8s');
 const METRICS_PORT = 8001;
 
-/** Every variable the configuration module reads (CONTRACT.md §4). */
+/** Every variable the configuration module reads (docs/contract.md §4). */
 const KNOWN_VARIABLES = new Set(
   getMetadataStorage()
     .getTargetValidationMetadatas(EnvironmentVariables, '', true, false)

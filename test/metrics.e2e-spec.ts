@@ -11,7 +11,7 @@ import type { RunningProcess } from './support/service-process.js';
 
 type Family = [name: string, type: string, labels: string[]];
 
-/** CONTRACT.md §4's table: every metric, its type and its exact label names. */
+/** docs/contract.md §4's table: every metric, its type and its exact label names. */
 const CONTRACT_METRICS: Family[] = [
   ['ai_tasks_processed_total', 'counter', ['task_type', 'status']],
   ['ai_task_processing_duration_seconds', 'histogram', ['task_type']],

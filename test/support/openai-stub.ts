@@ -8,7 +8,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
 
-/** The body of `POST /v1/embeddings` (CONTRACT.md §3). */
+/** The body of `POST /v1/embeddings` (docs/contract.md §3). */
 export interface EmbeddingsBody {
   model: string;
   input: string | string[];

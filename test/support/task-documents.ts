@@ -1,4 +1,4 @@
-/** Task documents as the tasks API sends them (CONTRACT.md §1), for tests. */
+/** Task documents as the tasks API sends them (docs/contract.md §1), for tests. */
 
 let sequence = 0;
 

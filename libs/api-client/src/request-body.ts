@@ -1,6 +1,6 @@
 import { float32Json } from './float32-json.js';
 
-/** A success result: the bare vector (CONTRACT.md §1). */
+/** A success result: the bare vector (docs/contract.md §1). */
 export type ResultVector = Float32Array | readonly number[];
 
 const SUCCESS_PREFIX = '{"state":"succeeded","result":';

@@ -15,7 +15,7 @@ export const TASK_STATES: readonly TaskState[] = [
   'failed',
 ];
 
-/** Older deployments spell the type with a dash (CONTRACT.md §1). */
+/** Older deployments spell the type with a dash (docs/contract.md §1). */
 const TYPE_ALIASES: ReadonlyMap<string, string> = new Map([
   ['text-embedding', 'text_embedding'],
 ]);
@@ -50,7 +50,7 @@ const nonEmptyString = (value: unknown): value is string =>
 const isoDate = (value: unknown): boolean =>
   isString(value) && isISO8601(value) && !Number.isNaN(Date.parse(value));
 
-/** The rules of CONTRACT.md's task document that the client checks. */
+/** The rules of docs/contract.md's task document that the client checks. */
 class TaskDocument {
   @Rule('nonEmptyString', nonEmptyString, 'a non-empty string')
   _id: unknown;

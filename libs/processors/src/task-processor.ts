@@ -14,7 +14,7 @@ export interface TokenUsage {
 }
 
 /**
- * A success result: the number array the API receives (CONTRACT.md §1). A
+ * A success result: the number array the API receives (docs/contract.md §1). A
  * Float32Array is sent at float32 precision, in fewer bytes.
  */
 export type ResultVector = Float32Array | readonly number[];

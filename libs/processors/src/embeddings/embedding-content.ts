@@ -31,7 +31,7 @@ export type ContentCheck =
   | { ok: true; input: EmbeddingInput }
   | { ok: false; code: string; message: string };
 
-/** The object form of the content (CONTRACT.md §1). */
+/** The object form of the content (docs/contract.md §1). */
 class TextEmbeddingContent {
   @IsDefined({ message: 'content.text is required' })
   @IsString({ message: 'content.text must be a string' })

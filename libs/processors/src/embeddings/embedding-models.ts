@@ -3,7 +3,7 @@ import {
   isWithinTokenLimit,
 } from 'gpt-tokenizer/encoding/cl100k_base';
 
-/** OpenAI's limits (CONTRACT.md §3). */
+/** OpenAI's limits (docs/contract.md §3). */
 export const MAX_INPUT_TOKENS = 8_192;
 export const MAX_INPUTS_PER_REQUEST = 2_048;
 export const MAX_TOKENS_PER_REQUEST = 300_000;

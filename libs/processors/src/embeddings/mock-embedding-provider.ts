@@ -59,7 +59,7 @@ export function mockVector(
 }
 
 /**
- * Mock mode (CONTRACT.md §3): deterministic unit vectors of the model's
+ * Mock mode (docs/contract.md §3): deterministic unit vectors of the model's
  * real dimension, token usage from the real tokenizer, and no call leaves
  * the process.
  */
