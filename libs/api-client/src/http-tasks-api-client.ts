@@ -468,9 +468,11 @@ export class HttpTasksApiClient
         'gone',
         status,
       );
-    this.misdirected = `${what}: check API_BASE_URL (${this.config.api.baseUrl}); the tasks API is not there, or a proxy in front of it redirects`;
-    this.logger.error(this.misdirected);
-    return new TasksApiError(this.misdirected, 'refused', status);
+    const message = `${what}: check API_BASE_URL (${this.config.api.baseUrl}); the tasks API is not there, or a proxy in front of it redirects`;
+    // Once, not at every poll: /ready keeps saying it until a listing succeeds.
+    if (this.misdirected !== message) this.logger.error(message);
+    this.misdirected = message;
+    return new TasksApiError(message, 'refused', status);
   }
 
   private asFailure(

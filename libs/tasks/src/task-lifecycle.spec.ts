@@ -96,6 +96,65 @@ describe('task lifecycle pieces against the sandbox', () => {
     expect(sandbox.task(task.id)).toMatchObject({ state: 'pending' });
   });
 
+  it('reports a refused completion failed once, never released (the result may be saved)', async () => {
+    sandbox.updateSwitches({ callbacks: true });
+    const seeded = sandbox.createTask({ legacy: true });
+    const task = await validTask(String(seeded._id));
+
+    const result = await app
+      .get(TaskRunner)
+      .run({ kind: 'valid', task }, 1, new AbortController().signal);
+
+    expect(result).toEqual({
+      kind: 'finished',
+      outcome: { status: 'failed', code: 'completion_refused' },
+    });
+    expect(sandbox.task(task.id)?.patches.map(({ state }) => state)).toEqual([
+      'in_progress',
+      'succeeded',
+      'failed',
+    ]);
+    expect(sandbox.stats().releases).toBe(0);
+  });
+
+  it('does not release a task whose completion the app answered 500 when the grace period ends', async () => {
+    sandbox.updateSwitches({ callbacks: true });
+    const seeded = sandbox.createTask();
+    sandbox.failCallbacks(String(seeded._id), { count: 1_000 });
+    const task = await validTask(String(seeded._id));
+    const grace = new AbortController();
+
+    const running = app
+      .get(TaskRunner)
+      .run({ kind: 'valid', task }, 1, grace.signal);
+    await vi.waitFor(() =>
+      expect(sandbox.stats().callbacks.failures).toBeGreaterThan(2),
+    );
+    grace.abort();
+
+    expect(await running).toMatchObject({
+      kind: 'finished',
+      outcome: { status: 'abandoned' },
+    });
+    // Saved as succeeded by the API before its callback failed: it stays so.
+    expect(sandbox.task(task.id)).toMatchObject({ state: 'succeeded' });
+    expect(sandbox.stats().releases).toBe(0);
+  });
+
+  it('answers gone, without a second PATCH, when the task was deleted before the claim', async () => {
+    sandbox.updateSwitches({ redirectNotFound: true });
+    const [seeded] = sandbox.seed(1);
+    const task = await validTask(String(seeded._id));
+    sandbox.deleteTask(task.id);
+
+    const result = await app
+      .get(TaskRunner)
+      .run({ kind: 'valid', task }, 1, new AbortController().signal);
+
+    expect(result).toEqual({ kind: 'gone' });
+    expect(sandbox.stats().requests.patch.total).toBe(1);
+  });
+
   it('answers conflict, without an outcome, when another worker claimed first', async () => {
     sandbox.updateSwitches({ conflictOnClaim: true });
     const [seeded] = sandbox.seed(1);
