@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { cpuBound } from './cases/cpu-bound.ts';
 import { latencyBound } from './cases/latency-bound.ts';
 import { pickupLatency } from './cases/pickup-latency.ts';
+import { throttled } from './cases/throttled.ts';
 import { unboundedPage } from './cases/unbounded-page.ts';
 import type { BenchContext } from './lib/context.ts';
 import { clockTicksPerSecond, describeMachine } from './lib/machine.ts';
@@ -44,6 +45,7 @@ const CASES: Record<string, Case> = {
   'cpu-bound': { run: cpuBound, repeated: true },
   'unbounded-page': { run: unboundedPage, repeated: true },
   'pickup-latency': { run: pickupLatency, repeated: false },
+  throttled: { run: throttled, repeated: true },
 };
 
 /**

@@ -3,11 +3,13 @@ import type { SandboxProcess, SandboxStats } from './sandbox.ts';
 import {
   type MemorySample,
   type ServiceLatencies,
+  type ServiceThrottle,
   cpuSeconds,
   peakRssMiB,
   rssMiB,
   sampleLatencies,
   sampleMemory,
+  sampleThrottle,
   startService,
 } from './service.ts';
 
@@ -30,6 +32,8 @@ export interface DrainRun {
   claimedMs: { p50: number; p90: number; max: number };
   /** From the service's histograms at the end; undefined when the scrape failed. */
   serviceLatencies?: ServiceLatencies;
+  /** The service's rate-limit metrics at the end; undefined when the scrape failed. */
+  serviceThrottle?: ServiceThrottle;
   /** From spawning the service to seeing every task ended, start-up included. */
   wallSeconds: number;
   serviceCpuSeconds: number;
@@ -79,6 +83,7 @@ export async function drainWithService(
   let peak: number;
   let endedAt: number;
   let latencies: ServiceLatencies | undefined;
+  let throttle: ServiceThrottle | undefined;
   try {
     const deadline = Date.now() + options.timeoutMs;
     for (let poll = 0; ; poll++) {
@@ -107,6 +112,7 @@ export async function drainWithService(
     endedAt = Date.now();
     serviceCpu = await cpuSeconds(service.pid, options.clockTick);
     latencies = await sampleLatencies(metricsUrl).catch(() => undefined);
+    throttle = await sampleThrottle(metricsUrl).catch(() => undefined);
     peak = await peakRssMiB(service.pid);
   } finally {
     await service.stop();
@@ -124,6 +130,7 @@ export async function drainWithService(
     processingSeconds: round(windowMs / 1000),
     claimedMs: claimToCompletionMs(timings),
     serviceLatencies: latencies,
+    serviceThrottle: throttle,
     wallSeconds: round((endedAt - spawnedAt) / 1000),
     serviceCpuSeconds: round(serviceCpu),
     ...(options.startupCpuSeconds === undefined

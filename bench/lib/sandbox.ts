@@ -30,6 +30,34 @@ export interface SandboxStats {
     }
   >;
   pickup: { count: number; p50Ms: number; p95Ms: number; maxMs: number } | null;
+  /** Results handed to callbacks (the reference profile), and those that failed. */
+  callbacks: {
+    dispatches: number;
+    failures: number;
+    tasksDispatchedMoreThanOnce: number;
+  };
+  /** 429s answered by the throttle (`throttleLimit` above 0). */
+  throttled: number;
+}
+
+/** Routes of the tasks API, the ones the throttle counts (`/admin/stats` `requests`). */
+export const TASKS_API_ROUTES = ['pending', 'list', 'patch', 'create'] as const;
+
+/** One PATCH the sandbox received for a task, with the status it answered. */
+export interface PatchRecord {
+  state: string | null;
+  status: number;
+  /** When it arrived, epoch milliseconds. */
+  atMs: number;
+}
+
+/** A task as `GET /admin/tasks` shows it: the parts the bench reads. */
+export interface AdminTaskView {
+  _id: string;
+  state: string;
+  /** The last 100 PATCHes received for the task, oldest first. */
+  patches: PatchRecord[];
+  callbackDispatches: number;
 }
 
 /** One task's history from `GET /admin/timings`, epoch milliseconds. */
@@ -85,6 +113,11 @@ export class SandboxProcess {
 
   timings(): Promise<TaskTiming[]> {
     return this.call('GET', '/admin/timings');
+  }
+
+  /** Every task with its PATCH history (`GET /admin/tasks`). */
+  tasks(): Promise<AdminTaskView[]> {
+    return this.call('GET', '/admin/tasks');
   }
 
   /** Seeds `count` pending tasks in chunks (one answer lists every id). */

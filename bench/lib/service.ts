@@ -46,7 +46,7 @@ export function recordedSettings(
   env: Record<string, string>,
 ): Record<string, string> {
   const recorded: Record<string, string> = {
-    '(not listed)': 'defaults of CONTRACT.md §4',
+    '(not listed)': 'defaults of docs/contract.md §4',
   };
   for (const [name, value] of Object.entries(env)) {
     if (/SECRET|API_KEY/.test(name)) continue;
@@ -149,6 +149,29 @@ export async function sampleLatencies(
       method: 'PATCH',
     }),
     taskMeanMs: meanMs(exposition, 'ai_task_processing_duration_seconds', {}),
+  };
+}
+
+/** The service's own account of the tasks API's rate limit (its `api_throttled_*` metrics). */
+export interface ServiceThrottle {
+  /** 429s the service received from the tasks API. */
+  throttled: number;
+  /** Wall seconds during which its calls to the tasks API were held back (pacing and pauses). */
+  heldSeconds: number;
+}
+
+export async function sampleThrottle(
+  metricsUrl: string,
+): Promise<ServiceThrottle> {
+  const response = await fetch(metricsUrl, {
+    signal: AbortSignal.timeout(10_000),
+  });
+  const exposition = parseExposition(await response.text());
+  return {
+    throttled: total(exposition, 'api_throttled_total', { service: 'api' }),
+    heldSeconds: round(
+      total(exposition, 'api_throttled_seconds_total', { service: 'api' }),
+    ),
   };
 }
 
