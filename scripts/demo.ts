@@ -1,7 +1,8 @@
-// `npm run demo`: the sandbox with a seeded backlog, the service against it,
-// progress until the backlog is drained, a summary, then both keep running
-// until Ctrl-C. Run by Node 24 directly (type stripping): erasable TypeScript
-// only, and it talks to the two built apps over HTTP, never imports them.
+// `npm run demo`: the sandbox (its reference profile, the throttle raised) with
+// a seeded backlog, the service against it, progress until the backlog is
+// drained, a summary, then both keep running until Ctrl-C. Run by Node 24
+// directly (type stripping): erasable TypeScript only, and it talks to the two
+// built apps over HTTP, never imports them.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -122,6 +123,25 @@ async function checkPorts(options: DemoOptions): Promise<void> {
   }
 }
 
+/**
+ * The sandbox's profile and throttle unless the user's own SANDBOX_* settings
+ * say otherwise: the reference profile, which behaves like the real tasks API
+ * (docs/sandbox.md), with its throttle raised from 1,000 to 100,000 requests
+ * per 60 s so that the demo shows the service's own pace.
+ * SANDBOX_THROTTLE_LIMIT=1000 shows production's.
+ */
+function sandboxDefaults(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  // An empty variable is unset for the sandbox too.
+  const profile = env.SANDBOX_PROFILE || 'reference';
+  return {
+    SANDBOX_PROFILE: profile,
+    // Only the reference profile has a throttle to raise; a lenient sandbox keeps none.
+    ...(profile === 'reference' && !env.SANDBOX_THROTTLE_LIMIT
+      ? { SANDBOX_THROTTLE_LIMIT: '100000' }
+      : {}),
+  };
+}
+
 async function startSandbox(
   options: DemoOptions,
   clientSecret: string,
@@ -140,6 +160,7 @@ async function startSandbox(
     ],
     {
       ...process.env,
+      ...sandboxDefaults(process.env),
       SANDBOX_CLIENT_SECRET: clientSecret,
       ...(options.openaiCompatible
         ? { SANDBOX_EMBEDDINGS_API_KEY: apiKey }

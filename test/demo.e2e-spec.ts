@@ -15,10 +15,13 @@ afterAll(() => {
   for (const dir of logDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-function startDemo(args: string[]): RunningProcess {
+function startDemo(
+  args: string[],
+  env: Record<string, string> = {},
+): RunningProcess {
   const logDir = mkdtempSync(join(tmpdir(), 'ai-task-processor-demo-'));
   logDirs.push(logDir);
-  return startProcess(DEMO, {}, [...args, '--log-dir', logDir]);
+  return startProcess(DEMO, env, [...args, '--log-dir', logDir]);
 }
 
 /** Pids of the live processes whose parent is `pid` (Linux /proc). */
@@ -53,25 +56,38 @@ function address(output: string, label: string): string {
 }
 
 describe('npm run demo (node scripts/demo.ts, not on a terminal)', () => {
+  // The sandbox runs the reference profile with its throttle raised by
+  // default; the user's own SANDBOX_* environment wins over those defaults.
   it.each([
-    { mode: 'mock embeddings', args: [], viaSdk: false },
+    {
+      mode: 'mock embeddings',
+      args: [],
+      viaSdk: false,
+      env: {} as Record<string, string>,
+      throttleLimit: 100_000,
+    },
     {
       mode: 'the openai SDK against the sandbox',
       args: ['--openai-compatible'],
       viaSdk: true,
+      env: { SANDBOX_THROTTLE_LIMIT: '50000' },
+      throttleLimit: 50_000,
     },
   ])(
     'drains its backlog with $mode, prints a summary, keeps running, and stops both children cleanly on SIGINT',
-    async ({ args, viaSdk }) => {
-      const demo = startDemo([
-        '--tasks',
-        '50',
-        '--sandbox-port',
-        '0',
-        '--service-port',
-        '0',
-        ...args,
-      ]);
+    async ({ args, viaSdk, env, throttleLimit }) => {
+      const demo = startDemo(
+        [
+          '--tasks',
+          '50',
+          '--sandbox-port',
+          '0',
+          '--service-port',
+          '0',
+          ...args,
+        ],
+        env,
+      );
       try {
         await waitUntil(
           () => /^\s+more tasks\s/m.test(demo.stdout),
@@ -114,6 +130,15 @@ describe('npm run demo (node scripts/demo.ts, not on a terminal)', () => {
         expect(stats.tasks.succeeded).toBe(50);
         if (viaSdk) expect(stats.embeddings.requests).toBeGreaterThan(0);
         else expect(stats.embeddings.requests).toBe(0);
+        const settings = await fetch(
+          new URL('/admin/settings', address(output, 'sandbox stats')),
+        );
+        expect(await settings.json()).toMatchObject({
+          profile: 'reference',
+          throttleLimit,
+          callbacks: true,
+          strictIssuer: true,
+        });
 
         const children = childrenOf(demo.child.pid!);
         expect(children).toHaveLength(2);

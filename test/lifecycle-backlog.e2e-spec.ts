@@ -1,6 +1,6 @@
 import { imageNodeOptions } from './support/dockerfile.js';
 import { waitUntil } from './support/eventually.js';
-import { type Sandbox, startSandbox } from './support/sandbox.js';
+import { type Sandbox, startReferenceSandbox } from './support/sandbox.js';
 import {
   peakRssMiB,
   startServiceAgainst,
@@ -13,7 +13,7 @@ describe('draining a backlog (built service against the sandbox)', () => {
   let sandbox: Sandbox;
 
   beforeEach(async () => {
-    sandbox = await startSandbox();
+    sandbox = await startReferenceSandbox();
   });
   afterEach(async () => {
     await sandbox.close();

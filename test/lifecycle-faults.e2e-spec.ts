@@ -1,7 +1,13 @@
 import { waitUntil } from './support/eventually.js';
-import { type Sandbox, startSandbox } from './support/sandbox.js';
+import { type Sandbox, startReferenceSandbox } from './support/sandbox.js';
 import { startServiceAgainst } from './support/service-against-sandbox.js';
 import type { RunningProcess } from './support/service-process.js';
+
+/** Callback parameters the reference server's dispatcher accepts (docs/contract.md §1). */
+const USABLE_CALLBACK_PARAMS = {
+  targetId: '6650f1c2a1b2c3d4e5f60719',
+  field: 'embedding',
+};
 
 const allSucceededWithVectors = (sandbox: Sandbox, count: number) => {
   const stats = sandbox.stats();
@@ -20,7 +26,7 @@ describe('the task lifecycle under faults (built service against the sandbox)', 
   let service: RunningProcess | undefined;
 
   beforeEach(async () => {
-    sandbox = await startSandbox();
+    sandbox = await startReferenceSandbox();
   });
   afterEach(async () => {
     if (service) expect((await service.stop()).code).toBe(0);
@@ -110,11 +116,18 @@ describe('the task lifecycle under faults (built service against the sandbox)', 
           },
         },
       ]);
+    // A legacy *content* shape (type spelling, bare-string content) with usable
+    // callbackParams: the point is the content. Inserted without them, the
+    // reference server's callback would refuse its result (400 Invalid callback
+    // parameters) and it would end failed with completion_refused, as
+    // test/reference-server.e2e-spec.ts shows for legacy `{documentId}` params.
     const legacy = sandbox.insertTasks([
       {
         type: 'text-embedding',
         state: 'pending',
         content: 'a legacy bare string',
+        callbackRoute: 'verification_update_embedding',
+        callbackParams: USABLE_CALLBACK_PARAMS,
       },
     ]);
     ({ service } = await startServiceAgainst(sandbox, {
@@ -162,6 +175,9 @@ describe('the task lifecycle under faults (built service against the sandbox)', 
           text: 'left behind by a crashed worker',
           model: 'text-embedding-3-small',
         },
+        // As a real task has them: the callback takes the result when it succeeds.
+        callbackRoute: 'verification_update_embedding',
+        callbackParams: USABLE_CALLBACK_PARAMS,
         createdAt: anHourAgo,
         updatedAt: anHourAgo,
       },

@@ -1,5 +1,5 @@
 import { waitUntil } from './support/eventually.js';
-import { type Sandbox, startSandbox } from './support/sandbox.js';
+import { type Sandbox, startReferenceSandbox } from './support/sandbox.js';
 import { startServiceAgainst } from './support/service-against-sandbox.js';
 import type { RunningProcess } from './support/service-process.js';
 
@@ -61,7 +61,7 @@ describe('two replicas against one API (built services, OpenAI-compatible path)'
 
   it('with 409 claims: every text is embedded exactly once', async () => {
     const stats = await drainWithTwo(
-      await startSandbox({
+      await startReferenceSandbox({
         conflictOnClaim: true,
         embeddingsLatencyMs: EMBEDDINGS_LATENCY_MS,
       }),
@@ -75,7 +75,7 @@ describe('two replicas against one API (built services, OpenAI-compatible path)'
 
   it('without 409 claims, sharded by WORKER_SHARD: every text is embedded exactly once', async () => {
     const stats = await drainWithTwo(
-      await startSandbox({
+      await startReferenceSandbox({
         conflictOnClaim: false,
         embeddingsLatencyMs: EMBEDDINGS_LATENCY_MS,
       }),

@@ -1,12 +1,12 @@
 import { waitUntil } from './support/eventually.js';
-import { type Sandbox, startSandbox } from './support/sandbox.js';
+import { type Sandbox, startReferenceSandbox } from './support/sandbox.js';
 import { startServiceAgainst } from './support/service-against-sandbox.js';
 
 describe('graceful shutdown (built service against the sandbox)', () => {
   let sandbox: Sandbox;
 
   beforeEach(async () => {
-    sandbox = await startSandbox();
+    sandbox = await startReferenceSandbox();
   });
   afterEach(async () => {
     await sandbox.close();

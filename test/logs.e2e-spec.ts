@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { waitUntil } from './support/eventually.js';
 import { RecordingTokenProxy } from './support/recording-token-proxy.js';
-import { type Sandbox, startSandbox } from './support/sandbox.js';
+import { type Sandbox, startReferenceSandbox } from './support/sandbox.js';
 import { startServiceAgainst } from './support/service-against-sandbox.js';
 import type { RunningProcess } from './support/service-process.js';
 
@@ -22,7 +22,7 @@ describe('logs of the built service', () => {
   });
 
   it('leave out requests to /metrics, /health and /ready, and name the task in every line about one', async () => {
-    sandbox = await startSandbox();
+    sandbox = await startReferenceSandbox();
     sandbox.seed(10);
     const [invalid] = sandbox.insertTasks([
       {
@@ -123,7 +123,7 @@ describe('logs of the built service', () => {
   it('never contain the client secret, the API key or an access token, at debug level, through a token renewal', async () => {
     const clientSecret = `client-secret-${randomBytes(12).toString('hex')}`;
     const apiKey = `sk-test-${randomBytes(16).toString('hex')}`;
-    sandbox = await startSandbox({
+    sandbox = await startReferenceSandbox({
       clientSecret,
       embeddingsApiKey: apiKey,
     });

@@ -5,7 +5,7 @@ import {
   samplesOf,
   total,
 } from './support/exposition.js';
-import { type Sandbox, startSandbox } from './support/sandbox.js';
+import { type Sandbox, startReferenceSandbox } from './support/sandbox.js';
 import { startServiceAgainst } from './support/service-against-sandbox.js';
 import type { RunningProcess } from './support/service-process.js';
 
@@ -71,7 +71,7 @@ describe('/metrics after real work (two built replicas, the openai SDK, the sand
 
   it('exports every metric of the contract with its exact labels, and Node default metrics', async () => {
     // 409 on a claim of a task that is no longer pending: two replicas race.
-    sandbox = await startSandbox({ conflictOnClaim: true });
+    sandbox = await startReferenceSandbox({ conflictOnClaim: true });
     sandbox.seed(40);
     sandbox.insertTasks([
       // Bad content: the processor fails it.

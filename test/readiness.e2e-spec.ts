@@ -1,5 +1,5 @@
 import { waitUntil } from './support/eventually.js';
-import { type Sandbox, startSandbox } from './support/sandbox.js';
+import { type Sandbox, startReferenceSandbox } from './support/sandbox.js';
 import { startServiceAgainst } from './support/service-against-sandbox.js';
 import type { RunningProcess } from './support/service-process.js';
 
@@ -56,7 +56,7 @@ describe('/ready and /health of the built service against the sandbox', () => {
   };
 
   beforeEach(async () => {
-    sandbox = await startSandbox();
+    sandbox = await startReferenceSandbox();
   });
   afterEach(async () => {
     try {

@@ -1,4 +1,4 @@
-import { type Sandbox, startSandbox } from './support/sandbox.js';
+import { type Sandbox, startReferenceSandbox } from './support/sandbox.js';
 import { serviceEnvironment } from './support/service-against-sandbox.js';
 import { SERVICE_ENTRY, startProcess } from './support/service-process.js';
 
@@ -8,7 +8,7 @@ describe('run once (--once, RUN_ONCE)', () => {
   let sandbox: Sandbox;
 
   beforeEach(async () => {
-    sandbox = await startSandbox();
+    sandbox = await startReferenceSandbox();
   });
   afterEach(async () => {
     await sandbox.close();

@@ -30,7 +30,9 @@ prints a summary, and keeps both running until Ctrl-C.
   -h, --help              this text
 
 Other service settings (CONCURRENCY_LIMIT, LOG_LEVEL, ...) and sandbox settings (SANDBOX_*) are
-taken from the environment.`;
+taken from the environment. The sandbox runs its reference profile, which behaves like the real
+tasks API, with the throttle raised to 100,000 requests per 60 s (SANDBOX_PROFILE=reference,
+SANDBOX_THROTTLE_LIMIT=100000); SANDBOX_THROTTLE_LIMIT=1000 shows production's pace.`;
 
 const TRUE_WORDS = new Set(['1', 'true', 'yes']);
 

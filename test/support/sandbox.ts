@@ -29,6 +29,11 @@ import type {
   GarbageFault,
   LatencyFault,
 } from '../../apps/sandbox/src/traffic/faults.js';
+import {
+  type Sandbox,
+  type SandboxOptions,
+  startSandbox,
+} from '../../apps/sandbox/src/sandbox.js';
 import { adminRequest } from './sandbox-http.js';
 import { type RunningProcess, startProcess } from './service-process.js';
 
@@ -62,6 +67,37 @@ export type {
 
 const ROOT = resolve(import.meta.dirname, '../..');
 export const SANDBOX_ENTRY = join(ROOT, 'dist/apps/sandbox/main.js');
+
+/**
+ * The sandbox as the real tasks API behaves (docs/sandbox.md, "The reference
+ * profile"): callbacks after save, 404 as a 302, the strict issuer, the
+ * 100 kB body limit, only `state` stored. End-to-end tests that run the
+ * service against the sandbox use it unless they are about the switches
+ * themselves (test/sandbox-*.e2e-spec.ts).
+ *
+ * The throttle stays on, with the real server's headers and behaviour (the
+ * service still paces itself by them), but is raised from the real
+ * 1,000 requests per 60 s, so that tests not about throttling are not paced
+ * to about 7 tasks/s (a claim and a completion per task).
+ * test/reference-server.e2e-spec.ts tests the throttle at a real limit.
+ */
+export const REFERENCE = {
+  profile: 'reference',
+  throttleLimit: 1_000_000,
+} as const satisfies SandboxOptions;
+
+/** REFERENCE as the `SANDBOX_*` environment of a sandbox process (startSandboxProcess). */
+export const REFERENCE_ENV: Readonly<Record<string, string>> = {
+  SANDBOX_PROFILE: REFERENCE.profile,
+  SANDBOX_THROTTLE_LIMIT: String(REFERENCE.throttleLimit),
+};
+
+/** startSandbox with REFERENCE; the caller's options win over it. */
+export function startReferenceSandbox(
+  options: SandboxOptions = {},
+): Promise<Sandbox> {
+  return startSandbox({ ...REFERENCE, ...options });
+}
 
 /** The sandbox's `/admin` routes, for a sandbox running in another process. */
 export class SandboxAdminClient {
