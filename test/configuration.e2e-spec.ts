@@ -52,6 +52,27 @@ describe('start-up configuration (built service)', () => {
     }
   });
 
+  it('binds /health, /ready and /metrics to METRICS_HOST, every interface when unset', async () => {
+    // Every interface: '::' where the host has IPv6, '0.0.0.0' where not.
+    for (const [host, bound] of [
+      [undefined, ['::', '0.0.0.0']],
+      ['127.0.0.1', ['127.0.0.1']],
+    ] as const) {
+      const { service } = await startService({
+        ...validEnv,
+        ...(host ? { METRICS_HOST: host } : {}),
+      });
+      try {
+        const listening = await service.waitForLog(
+          (record) => record.msg === 'http server listening',
+        );
+        expect(bound).toContain(listening.host);
+      } finally {
+        expect((await service.stop()).code).toBe(0);
+      }
+    }
+  });
+
   it('never writes the client secret, the API key or a bearer token to the log', async () => {
     const { service, baseUrl } = await startService({
       ...validEnv,
@@ -69,7 +90,7 @@ describe('start-up configuration (built service)', () => {
     }
     const output = service.stdout + service.stderr;
     // The request lines were written, with the secrets censored.
-    expect(output).toContain('"url":"/nowhere?token=[REDACTED]"');
+    expect(output).toContain('"url":"/nowhere"');
     expect(output).toContain('"authorization":"[REDACTED]"');
     expect(output).not.toContain(SECRET);
     expect(output).not.toContain(API_KEY);

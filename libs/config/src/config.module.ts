@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { parseEnv } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
+import { ConfigWarnings } from './config-warnings.js';
 import { ServiceConfig } from './service-config.js';
 
 export interface ConfigModuleOptions {
@@ -38,7 +39,7 @@ export class ConfigModule {
     return {
       module: ConfigModule,
       global: true,
-      providers: [{ provide: ServiceConfig, useValue: config }],
+      providers: [{ provide: ServiceConfig, useValue: config }, ConfigWarnings],
       exports: [ServiceConfig],
     };
   }

@@ -3,9 +3,13 @@ import {
   IsNotEmpty,
   IsOptional,
   Matches,
+  ValidateBy,
   ValidateIf,
   type ValidationArguments,
+  isFQDN,
+  isIP,
 } from 'class-validator';
+import { urlProblems } from './service-url.js';
 
 /** Variables whose values must never be echoed back in an error line. */
 export const SECRET_VARIABLES = new Set([
@@ -30,9 +34,39 @@ const oneOf = (values: readonly string[]) =>
       `${args.property} must be one of ${values.join(', ')}${got(args)}`,
   });
 
-const httpUrl = () =>
-  Matches(/^https?:\/\/[^\s/]+/i, {
-    message: (args) => `${args.property} must be an http(s) URL${got(args)}`,
+const isTrue = (value: string | undefined) => value === 'true' || value === '1';
+
+/**
+ * An http(s) URL of a peer: no credentials, query string or fragment, and
+ * https unless REQUIRE_HTTPS allows otherwise. Every problem of one
+ * variable goes on its one line.
+ */
+const serviceUrl = () => {
+  const problems = (args: ValidationArguments) =>
+    urlProblems(args.value, {
+      requireHttps: isTrue((args.object as EnvironmentVariables).REQUIRE_HTTPS),
+    });
+  return ValidateBy({
+    name: 'serviceUrl',
+    validator: {
+      validate: (_value, args) => problems(args!).length === 0,
+      defaultMessage: (args) =>
+        `${args!.property} ${problems(args!).join(' and ')}`,
+    },
+  });
+};
+
+/** What `server.listen` takes as a host: an IP address (no brackets) or a host name. */
+const listenHost = () =>
+  ValidateBy({
+    name: 'listenHost',
+    validator: {
+      validate: (value) =>
+        typeof value === 'string' &&
+        (isIP(value) || isFQDN(value, { require_tld: false })),
+      defaultMessage: (args) =>
+        `${args!.property} must be an IP address or a host name${got(args!)}`,
+    },
   });
 
 const required = () =>
@@ -47,7 +81,7 @@ const present = (value: unknown) => value !== undefined && value !== '';
  */
 export class EnvironmentVariables {
   @required()
-  @httpUrl()
+  @serviceUrl()
   API_BASE_URL?: string;
 
   @ValidateIf((env: EnvironmentVariables) => !present(env.OAUTH2_TOKEN_URL))
@@ -59,7 +93,7 @@ export class EnvironmentVariables {
   ORY_PROJECT_SLUG?: string;
 
   @IsOptional()
-  @httpUrl()
+  @serviceUrl()
   OAUTH2_TOKEN_URL?: string;
 
   @required()
@@ -79,7 +113,7 @@ export class EnvironmentVariables {
   OPENAI_API_KEY?: string;
 
   @IsOptional()
-  @httpUrl()
+  @serviceUrl()
   OPENAI_BASE_URL?: string;
 
   @IsOptional()
@@ -129,6 +163,17 @@ export class EnvironmentVariables {
   LOG_LEVEL?: string;
 
   @IsOptional() @positiveInteger() API_MAX_RESPONSE_BYTES?: string;
+  @IsOptional() @positiveInteger() API_MAX_REQUEST_BYTES?: string;
+
+  /** Interface of the metrics server; unset: all of them. */
+  @IsOptional()
+  @listenHost()
+  METRICS_HOST?: string;
+
+  /** Refuse plain http:// to hosts that are not loopback instead of warning. */
+  @IsOptional()
+  @oneOf(['true', 'false', '1', '0'])
+  REQUIRE_HTTPS?: string;
 
   /** `production` keeps logs JSON even on a terminal (pino-pretty is a dev dependency). */
   @IsOptional()

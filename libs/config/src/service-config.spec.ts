@@ -47,14 +47,20 @@ describe('ServiceConfig', () => {
       batchWaitMs: 10,
       maxConcurrentRequests: 4,
     });
+    expect(config.api.maxRequestBytes).toBe(102_400);
     expect(config.observability).toEqual({
       metricsPort: 8001,
+      metricsHost: undefined,
       logLevel: 'info',
       prettyLogs: true,
     });
+    expect(config.warnings).toEqual([]);
     expect(
-      ServiceConfig.fromEnvironment({ ...valid, NODE_ENV: 'production' })
-        .observability.prettyLogs,
+      ServiceConfig.fromEnvironment({
+        ...valid,
+        NODE_ENV: 'production',
+        EMBEDDING_PROVIDER: 'mock',
+      }).observability.prettyLogs,
     ).toBe(false);
   });
 
@@ -96,6 +102,11 @@ describe('ServiceConfig', () => {
     ['API_BASE_URL', 'ftp://x', 'must be an http(s) URL'],
     ['EMBEDDING_BATCH_SIZE', '4096', 'must be at most 2048'],
     ['RUN_ONCE', 'yes', 'must be one of true, false, 1, 0'],
+    ['REQUIRE_HTTPS', 'yes', 'must be one of true, false, 1, 0'],
+    ['METRICS_HOST', 'not a host', 'must be an IP address or a host name'],
+    ['METRICS_HOST', '[::1]', 'must be an IP address or a host name'],
+    ['API_MAX_REQUEST_BYTES', '0', 'must be a positive integer'],
+    ['API_MAX_REQUEST_BYTES', '100kb', 'must be a positive integer'],
   ])('rejects %s=%s', (name, value, message) => {
     const problems = problemsOf({ ...valid, [name]: value });
     expect(problems).toHaveLength(1);
@@ -146,5 +157,58 @@ describe('ServiceConfig', () => {
     });
     expect(config.tasks.runOnce).toBe(true);
     expect(config.tasks.shard).toEqual({ index: 1, count: 3 });
+  });
+
+  it.each([
+    ['0.0.0.0', '0.0.0.0'],
+    ['::', '::'],
+    ['127.0.0.1', '127.0.0.1'],
+    ['metrics-host', 'metrics-host'],
+    ['pod.example.internal', 'pod.example.internal'],
+  ])('binds the metrics server to METRICS_HOST=%s', (value, host) => {
+    expect(
+      ServiceConfig.fromEnvironment({ ...valid, METRICS_HOST: value })
+        .observability.metricsHost,
+    ).toBe(host);
+  });
+
+  it('reads the largest request body from API_MAX_REQUEST_BYTES', () => {
+    expect(
+      ServiceConfig.fromEnvironment({ ...valid, API_MAX_REQUEST_BYTES: '2048' })
+        .api.maxRequestBytes,
+    ).toBe(2048);
+  });
+
+  describe('in production', () => {
+    const production = { ...valid, NODE_ENV: 'production' };
+
+    it.each([
+      [{}, 'OPENAI_API_KEY is not set'],
+      [{ EMBEDDING_PROVIDER: 'auto' }, 'OPENAI_API_KEY is not set'],
+      [
+        { OPENAI_API_KEY: 'your_openai_api_key_here' },
+        'OPENAI_API_KEY is the placeholder',
+      ],
+    ])('refuses to fall into mock embeddings with %o', (env, why) => {
+      expect(problemsOf({ ...production, ...env })).toEqual([
+        `${why} and NODE_ENV is production: set OPENAI_API_KEY, or EMBEDDING_PROVIDER=mock to run on mock embeddings on purpose`,
+      ]);
+    });
+
+    it('runs mock embeddings when EMBEDDING_PROVIDER=mock says so', () => {
+      const config = ServiceConfig.fromEnvironment({
+        ...production,
+        EMBEDDING_PROVIDER: 'mock',
+      });
+      expect(config.embeddings.provider.kind).toBe('mock');
+    });
+
+    it('runs OpenAI when the key is set', () => {
+      const config = ServiceConfig.fromEnvironment({
+        ...production,
+        OPENAI_API_KEY: 'sk-x',
+      });
+      expect(config.embeddings.provider.kind).toBe('openai');
+    });
   });
 });

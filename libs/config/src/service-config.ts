@@ -1,6 +1,11 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { EnvironmentVariables } from './environment.js';
+import {
+  type UrlVariable,
+  originAndPath,
+  plainHttpWarning,
+} from './service-url.js';
 
 export type TokenAuthMethod = 'client_secret_basic' | 'client_secret_post';
 export type LogLevel =
@@ -27,6 +32,8 @@ export class ConfigValidationError extends Error {
 const PLACEHOLDER_API_KEY = 'your_openai_api_key_here';
 const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1';
 const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+/** Express's default body limit (100 kB), which the reference API keeps. */
+const DEFAULT_MAX_REQUEST_BYTES = 100 * 1024;
 
 const int = (value: string | undefined, fallback: number): number =>
   value === undefined || value === '' ? fallback : Number.parseInt(value, 10);
@@ -43,11 +50,15 @@ const withoutTrailingSlash = (url: string): string => url.replace(/\/+$/, '');
  */
 export class ServiceConfig {
   readonly api: {
+    /** Origin and path only, no trailing slash. */
     baseUrl: string;
     requestTimeoutMs: number;
     maxResponseBytes: number;
+    /** The largest PATCH body sent; a larger result fails its task (`result_too_large`). */
+    maxRequestBytes: number;
   };
   readonly auth: {
+    /** Origin and path only. */
     tokenUrl: string;
     clientId: string;
     clientSecret: string;
@@ -62,6 +73,7 @@ export class ServiceConfig {
   };
   readonly embeddings: {
     provider: EmbeddingProviderChoice;
+    /** Origin and path only, no trailing slash. */
     baseUrl: string;
     timeoutMs: number;
     batchSize: number;
@@ -81,25 +93,41 @@ export class ServiceConfig {
   };
   readonly observability: {
     metricsPort: number;
+    /**
+     * Interface of the metrics server. Undefined: all of them, as Node
+     * binds by default (`::` and IPv4 where IPv6 is available, else
+     * `0.0.0.0`); probes and scrapers reach the pod from outside.
+     */
+    metricsHost: string | undefined;
     logLevel: LogLevel;
     /** Pretty logs are allowed (development); used only when stdout is a terminal. */
     prettyLogs: boolean;
   };
+  /**
+   * Settings that are allowed but risky, one sentence each naming the
+   * variable. Built before any logger exists; `ConfigWarnings` logs them
+   * once when the application boots.
+   */
+  readonly warnings: readonly string[];
 
   private constructor(env: EnvironmentVariables, argv: readonly string[]) {
     const requestTimeoutMs = seconds(env.REQUEST_TIMEOUT, 30);
     this.api = {
-      baseUrl: withoutTrailingSlash(env.API_BASE_URL!),
+      baseUrl: withoutTrailingSlash(originAndPath(env.API_BASE_URL!)),
       requestTimeoutMs,
       maxResponseBytes: int(
         env.API_MAX_RESPONSE_BYTES,
         DEFAULT_MAX_RESPONSE_BYTES,
       ),
+      maxRequestBytes: int(
+        env.API_MAX_REQUEST_BYTES,
+        DEFAULT_MAX_REQUEST_BYTES,
+      ),
     };
     this.auth = {
-      tokenUrl:
-        env.OAUTH2_TOKEN_URL ||
-        `https://${env.ORY_PROJECT_SLUG}.projects.oryapis.com/oauth2/token`,
+      tokenUrl: env.OAUTH2_TOKEN_URL
+        ? originAndPath(env.OAUTH2_TOKEN_URL)
+        : `https://${env.ORY_PROJECT_SLUG}.projects.oryapis.com/oauth2/token`,
       clientId: env.OAUTH2_CLIENT_ID!,
       clientSecret: env.OAUTH2_CLIENT_SECRET!,
       scope: env.OAUTH2_SCOPE ?? 'read write',
@@ -115,7 +143,7 @@ export class ServiceConfig {
     this.embeddings = {
       provider: chooseEmbeddingProvider(env),
       baseUrl: withoutTrailingSlash(
-        env.OPENAI_BASE_URL || DEFAULT_OPENAI_BASE_URL,
+        originAndPath(env.OPENAI_BASE_URL || DEFAULT_OPENAI_BASE_URL),
       ),
       timeoutMs: seconds(env.OPENAI_TIMEOUT, 60),
       batchSize: int(env.EMBEDDING_BATCH_SIZE, 128),
@@ -140,9 +168,11 @@ export class ServiceConfig {
     };
     this.observability = {
       metricsPort: int(env.METRICS_PORT, 8001),
+      metricsHost: env.METRICS_HOST,
       logLevel: (env.LOG_LEVEL ?? 'info') as LogLevel,
       prettyLogs: env.NODE_ENV !== 'production',
     };
+    this.warnings = urlWarnings(env);
   }
 
   /**
@@ -198,7 +228,37 @@ function crossFieldProblems(env: EnvironmentVariables): string[] {
       'OPENAI_API_KEY is required when EMBEDDING_PROVIDER is openai (it is unset or the placeholder)',
     );
   }
+  // Mock embeddings look like success: in production only when asked for.
+  if (
+    env.NODE_ENV === 'production' &&
+    (env.EMBEDDING_PROVIDER ?? 'auto') === 'auto' &&
+    !usableApiKey(env.OPENAI_API_KEY)
+  ) {
+    const why =
+      env.OPENAI_API_KEY === PLACEHOLDER_API_KEY
+        ? 'OPENAI_API_KEY is the placeholder'
+        : 'OPENAI_API_KEY is not set';
+    problems.push(
+      `${why} and NODE_ENV is production: set OPENAI_API_KEY, or EMBEDDING_PROVIDER=mock to run on mock embeddings on purpose`,
+    );
+  }
   return problems;
+}
+
+/**
+ * Plain HTTP across the network is common inside a cluster behind a mesh
+ * that encrypts it, so it is allowed; REQUIRE_HTTPS=true refuses it.
+ */
+function urlWarnings(env: EnvironmentVariables): string[] {
+  const urls: [UrlVariable, string | undefined][] = [
+    ['API_BASE_URL', env.API_BASE_URL],
+    ['OAUTH2_TOKEN_URL', env.OAUTH2_TOKEN_URL],
+    ['OPENAI_BASE_URL', env.OPENAI_BASE_URL],
+  ];
+  return urls.flatMap(([variable, value]) => {
+    const warning = value && plainHttpWarning(variable, value);
+    return warning ? [warning] : [];
+  });
 }
 
 function parseShard(value: string | undefined): WorkerShard | undefined {

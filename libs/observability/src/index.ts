@@ -1,4 +1,5 @@
 export { ObservabilityModule } from './observability.module.js';
+export { configureHttpServer } from './http-server.js';
 export { METRIC } from './metrics.js';
 export {
   ReadinessRegistry,

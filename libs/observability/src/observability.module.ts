@@ -12,7 +12,12 @@ import {
 import { HealthController } from './health.controller.js';
 import { metricProviders } from './metrics.js';
 import { ReadinessRegistry } from './readiness.registry.js';
-import { REDACTED_PATHS, makeSecretScrubber } from './secret-scrubber.js';
+import { requestLogLevel } from './request-log-level.js';
+import {
+  REDACTED_PATHS,
+  makeSecretScrubber,
+  requestForLog,
+} from './secret-scrubber.js';
 import { ThrottleMonitor } from './throttle-monitor.js';
 
 const QUIET_ROUTES = new Set(['/metrics', '/health', '/ready']);
@@ -29,11 +34,14 @@ function loggerParams(config: ServiceConfig) {
     pinoHttp: {
       level: config.observability.logLevel,
       redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
+      // Applied to pino's standard request serializer (wrapSerializers).
+      serializers: { req: requestForLog },
       hooks: { streamWrite: scrub },
       autoLogging: {
         ignore: (req: { url?: string }) =>
           QUIET_ROUTES.has(req.url?.split('?')[0] ?? ''),
       },
+      customLogLevel: requestLogLevel,
       ...(pretty
         ? {
             transport: { target: 'pino-pretty', options: { singleLine: true } },
