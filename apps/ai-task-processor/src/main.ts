@@ -1,4 +1,3 @@
-import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import {
@@ -7,7 +6,13 @@ import {
   ServiceConfig,
 } from '@app/config';
 import { type RunSummary, TaskPoller } from '@app/tasks';
+import { configureHttpServer } from '@app/observability';
 import { AppModule } from './app.module.js';
+import {
+  exitGracefullyOnSignals,
+  exitOnCrash,
+  scheduleUnref,
+} from './process-handlers.js';
 
 /** Exit code of a run-once that had to give tasks back (a wrapper retries it). */
 const EXIT_RELEASED = 3;
@@ -23,27 +28,12 @@ function loadConfiguration() {
 }
 
 /**
- * First SIGTERM/SIGINT: stop claiming, finish or release within the grace
- * period, exit 0. Nest's own shutdown hooks would re-raise the signal and
- * end with a signal status instead. A second signal releases at once.
+ * Beyond the grace period: the releases after it (the lifecycle gives them
+ * 5 s) and closing what is left.
  */
-function exitGracefullyOnSignals(app: INestApplication, logger: Logger): void {
-  let closing: Promise<void> | undefined;
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.on(signal, () => {
-      if (closing) {
-        logger.warn(
-          `${signal} received again: releasing running tasks now`,
-          'Bootstrap',
-        );
-        app.get(TaskPoller).releaseNow();
-        return;
-      }
-      logger.log(`${signal} received, shutting down`, 'Bootstrap');
-      closing = app.close().then(() => process.exit(0));
-    });
-  }
-}
+const SHUTDOWN_BACKSTOP_MARGIN_MS = 10_000;
+/** A crash releases what is claimed (within the lifecycle's 5 s) and exits by then at the latest. */
+const CRASH_RELEASE_BOUND_MS = 10_000;
 
 function summaryLine(summary: RunSummary): string {
   const seconds = (summary.elapsedMs / 1000).toFixed(1);
@@ -58,21 +48,39 @@ async function bootstrap() {
     AppModule.register(loadConfiguration()),
     {
       bufferLogs: true,
+      // At shutdown every connection is closed, also one whose client is
+      // still (slowly) sending its request: none can hold the exit.
+      forceCloseConnections: true,
     },
   );
   const logger = app.get(Logger);
   app.useLogger(logger);
-  exitGracefullyOnSignals(app, logger);
   const config = app.get(ServiceConfig);
-  await app.listen(config.observability.metricsPort);
+  const poller = app.get(TaskPoller);
+  exitOnCrash(process, {
+    releaseClaimed: () => poller.releaseAll(),
+    logger,
+    boundMs: CRASH_RELEASE_BOUND_MS,
+    schedule: scheduleUnref,
+  });
+  exitGracefullyOnSignals(process, {
+    close: () => app.close(),
+    releaseNow: () => poller.releaseNow(),
+    logger,
+    backstopMs: config.tasks.shutdownTimeoutMs + SHUTDOWN_BACKSTOP_MARGIN_MS,
+    schedule: scheduleUnref,
+  });
+  configureHttpServer(app);
+  const { metricsPort, metricsHost } = config.observability;
+  // Unset: Node's default, every interface (probes and scrapers need it).
+  await (metricsHost === undefined
+    ? app.listen(metricsPort)
+    : app.listen(metricsPort, metricsHost));
   const address = app.getHttpServer().address();
   logger.log(
-    {
-      port:
-        typeof address === 'object'
-          ? address?.port
-          : config.observability.metricsPort,
-    },
+    typeof address === 'object' && address
+      ? { host: address.address, port: address.port }
+      : { port: metricsPort },
     'http server listening',
     'Bootstrap',
   );
@@ -82,7 +90,7 @@ async function bootstrap() {
   );
 
   if (config.tasks.runOnce) {
-    const summary = await app.get(TaskPoller).completion();
+    const summary = await poller.completion();
     await app.close();
     process.stdout.write(`${summaryLine(summary)}\n`);
     process.exit(summary.released > 0 || summary.gaveUp ? EXIT_RELEASED : 0);

@@ -248,7 +248,11 @@ export class HttpTasksApiClient
   }
 
   async complete(id: string, result: ResultVector): Promise<void> {
-    await this.update(id, successBody(result), undefined);
+    await this.update(
+      id,
+      successBody(result, this.config.api.maxRequestBytes),
+      undefined,
+    );
   }
 
   async fail(id: string, failure: TaskFailure): Promise<void> {

@@ -1,6 +1,10 @@
 import { taskDocument } from '../../../test/support/task-documents.js';
 import { checkTaskEntry } from './task-document.js';
 
+/** What the `_id` rule says it wants. */
+const ID_RULE =
+  'a task id (a non-empty string of at most 256 characters that stays one URL path segment: not "." or "..", no "/" or "\\")';
+
 describe('checkTaskEntry', () => {
   it('accepts a contract task and renames _id to id', () => {
     const document = taskDocument({ _id: '6650f1c2a1b2c3d4e5f60718' });
@@ -33,8 +37,19 @@ describe('checkTaskEntry', () => {
 
   it.each([
     [{ _id: undefined }, '_id is missing', undefined],
-    [{ _id: 12 }, '_id must be a non-empty string (got a number)', undefined],
-    [{ _id: '  ' }, '_id must be a non-empty string (got "  ")', undefined],
+    [{ _id: 12 }, `_id must be ${ID_RULE} (got a number)`, undefined],
+    [{ _id: '  ' }, `_id must be ${ID_RULE} (got "  ")`, undefined],
+    // Dot segments: `PATCH /api/ai-tasks/..` is `PATCH /api/` to any URL normaliser.
+    [{ _id: '.' }, `_id must be ${ID_RULE} (got ".")`, undefined],
+    [{ _id: '..' }, `_id must be ${ID_RULE} (got "..")`, undefined],
+    // Encoded as %2F and %5C, which proxies and servers may decode into separators.
+    [{ _id: '../admin' }, `_id must be ${ID_RULE} (got "../admin")`, undefined],
+    [{ _id: 'a\\b' }, `_id must be ${ID_RULE} (got "a\\\\b")`, undefined],
+    [
+      { _id: 'x'.repeat(257) },
+      `_id must be ${ID_RULE} (got "${'x'.repeat(40)}…")`,
+      undefined,
+    ],
     [{ type: null }, 'type must be a non-empty string (got null)', 'id'],
     [
       { state: 'done' },
@@ -70,6 +85,17 @@ describe('checkTaskEntry', () => {
         ? { id: 'the-id', reasons: [reason] }
         : { reasons: [reason] },
     });
+  });
+
+  it.each([
+    '...',
+    'a.b',
+    '6650f1c2a1b2c3d4e5f60718',
+    'a b?c#d',
+    'x'.repeat(256),
+  ])('accepts the id %j: one path segment once encoded', (id) => {
+    const checked = checkTaskEntry(taskDocument({ _id: id }));
+    expect(checked.valid && checked.task.id).toBe(id);
   });
 
   it('lists every problem of an entry', () => {

@@ -47,12 +47,33 @@ const Rule = (name: string, test: (value: unknown) => boolean, rule: string) =>
 const nonEmptyString = (value: unknown): value is string =>
   isString(value) && value.trim() !== '';
 
+/** Longest task id taken: real ids are 24 characters; every id goes into a URL and log lines. */
+export const MAX_TASK_ID_LENGTH = 256;
+
+/**
+ * Whether `value` can name a task in `PATCH /api/ai-tasks/:id`: a
+ * non-empty string that, percent-encoded, stays that one path segment on
+ * its way. `.` and `..` are dot segments, which URL normalisation (a proxy,
+ * the server's router) resolves to another route; `/` and `\` are encoded
+ * (%2F, %5C), but proxies and servers may decode them into separators.
+ */
+export const usableTaskId = (value: unknown): value is string =>
+  nonEmptyString(value) &&
+  value.length <= MAX_TASK_ID_LENGTH &&
+  value !== '.' &&
+  value !== '..' &&
+  !/[/\\]/.test(value);
+
 const isoDate = (value: unknown): boolean =>
   isString(value) && isISO8601(value) && !Number.isNaN(Date.parse(value));
 
 /** The rules of docs/contract.md's task document that the client checks. */
 class TaskDocument {
-  @Rule('nonEmptyString', nonEmptyString, 'a non-empty string')
+  @Rule(
+    'taskId',
+    usableTaskId,
+    `a task id (a non-empty string of at most ${MAX_TASK_ID_LENGTH} characters that stays one URL path segment: not "." or "..", no "/" or "\\")`,
+  )
   _id: unknown;
 
   @Rule('nonEmptyString', nonEmptyString, 'a non-empty string')
@@ -86,7 +107,9 @@ export type CheckedEntry =
 /**
  * Checks one entry of a page on its own. Only the document's shape is
  * checked: the content of each type, and whether the type is known at all,
- * are the processors' business.
+ * are the processors' business. A rejected entry keeps its id only when it
+ * is usable: the lifecycle reports it failed there, and never PATCHes any
+ * other.
  */
 export function checkTaskEntry(entry: unknown): CheckedEntry {
   if (!isObject(entry) || Array.isArray(entry)) {
@@ -113,7 +136,7 @@ export function checkTaskEntry(entry: unknown): CheckedEntry {
   if (problems.length > 0) {
     return {
       valid: false,
-      rejected: nonEmptyString(raw._id)
+      rejected: usableTaskId(raw._id)
         ? { id: raw._id, reasons: problems }
         : { reasons: problems },
     };

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { type ArrayRead, readJsonArray } from './json-array-splitter.js';
-import { checkTaskEntry } from './task-document.js';
+import { checkTaskEntry, usableTaskId } from './task-document.js';
 import type { TaskPage } from './tasks-api-client.js';
 
 /** A task document larger than this is rejected unread (1 MiB). */
@@ -33,9 +33,9 @@ export async function readTaskPage(
     if (element.kind === 'oversize') {
       const reason = `the task document is ${element.bytes} bytes, more than the ${MAX_TASK_BYTES} bytes a task may take`;
       page.rejected.push(
-        element.id === undefined
-          ? { reasons: [reason] }
-          : { id: element.id, reasons: [reason] },
+        usableTaskId(element.id)
+          ? { id: element.id, reasons: [reason] }
+          : { reasons: [reason] },
       );
       continue;
     }

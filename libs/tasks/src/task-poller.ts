@@ -152,6 +152,15 @@ export class TaskPoller
     this.abortRunners.abort();
   }
 
+  /**
+   * The process is going down (a crash): gives back every running task at
+   * once, and waits at most the release grace for the releases to be sent.
+   */
+  async releaseAll(): Promise<void> {
+    this.releaseNow();
+    await this.waitForRunning(this.timings.releaseGraceMs);
+  }
+
   private stopTakingWork(): void {
     if (this.stopped) return;
     this.stopped = true;
@@ -251,7 +260,16 @@ export class TaskPoller
   ): { taken: TakenTask[]; ours: number } {
     const known = new Set([...this.running.keys(), ...this.buffer.map(idOf)]);
     let ours = 0;
+    // A page listing a task twice must not have it claimed, run and
+    // reported twice: the first entry with an id is the one taken.
+    const onPage = new Set<string>();
+    let duplicates = 0;
     const takeable = (id: string) => {
+      if (onPage.has(id)) {
+        duplicates++;
+        return false;
+      }
+      onPage.add(id);
       if (known.has(id)) ours++;
       return (
         !known.has(id) &&
@@ -274,6 +292,11 @@ export class TaskPoller
         taken.push({ kind: 'invalid', id: entry.id, reasons: entry.reasons });
       }
     }
+    if (duplicates > 0)
+      this.logger.warn(
+        { cycle },
+        `the page listed ${duplicates} duplicate entries of tasks already on it; each task is taken once`,
+      );
     return { taken, ours };
   }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import {
+  ResultTooLargeError,
   type ResultVector,
   type Task,
   TasksApiClient,
@@ -8,7 +9,11 @@ import {
 } from '@app/api-client';
 import { ServiceConfig } from '@app/config';
 import { InjectMetric, METRIC } from '@app/observability';
-import { type ProcessingResult, ProcessorRegistry } from '@app/processors';
+import {
+  type ProcessingResult,
+  ProcessorRegistry,
+  canonicalTaskType,
+} from '@app/processors';
 import { delay, untilAborted } from './abortable.js';
 import {
   LIFECYCLE_TIMINGS,
@@ -37,7 +42,9 @@ type Delivery =
   /** 5xx to this report for the whole bounded time while other calls succeeded. */
   | { kind: 'failing'; message: string }
   /** The grace period ended first; `mayBeSaved` when the app itself answered 5xx. */
-  | { kind: 'aborted'; mayBeSaved: boolean };
+  | { kind: 'aborted'; mayBeSaved: boolean }
+  /** The body would exceed the API's request size limit: never sent. */
+  | { kind: 'too_large'; message: string };
 
 /**
  * 502, 503 and 504 come from a gateway or an app that is not serving: the
@@ -49,6 +56,18 @@ const mayHaveApplied = (error: TasksApiError): boolean =>
   error.status !== undefined &&
   error.status >= 500 &&
   ![502, 503, 504].includes(error.status);
+
+/**
+ * A result whose PATCH body exceeds the API's request size limit (the API
+ * would answer 413): failed, never sent. Permanent: the same task computes
+ * a result of the same size.
+ */
+export const RESULT_TOO_LARGE_CODE = 'result_too_large';
+
+/** The `task_type` label of a valid task no processor handles. */
+const UNKNOWN_TASK_TYPE_LABEL = 'unknown';
+/** The `task_type` label of an invalid task document. */
+const INVALID_TASK_TYPE_LABEL = 'invalid';
 
 export const COMPLETION_FAILURE_CODE = {
   /** The API answered the result with a 4xx: it may have saved it, so it is never released. */
@@ -95,7 +114,7 @@ export class TaskRunner {
     abort: AbortSignal,
   ): Promise<RunResult> {
     const taskId = taken.kind === 'valid' ? taken.task.id : taken.id;
-    const taskType = taken.kind === 'valid' ? taken.task.type : 'invalid';
+    const taskType = this.taskTypeLabel(taken);
     try {
       if ((await this.api.claim(taskId)) === 'conflict') {
         this.conflicts.inc();
@@ -133,6 +152,19 @@ export class TaskRunner {
       this.inFlight.dec();
       stopTimer();
     }
+  }
+
+  /**
+   * Tasks name their type: a label taken from them as it is would let
+   * whoever creates tasks add series without bound. Only the types this
+   * service handles are named.
+   */
+  private taskTypeLabel(taken: TakenTask): string {
+    if (taken.kind === 'invalid') return INVALID_TASK_TYPE_LABEL;
+    const { type } = taken.task;
+    return this.processors.handles(type)
+      ? canonicalTaskType(type)
+      : UNKNOWN_TASK_TYPE_LABEL;
   }
 
   private async process(
@@ -212,6 +244,13 @@ export class TaskRunner {
         return { status: 'succeeded' };
       case 'gone':
         return this.abandon(log, `the task was deleted: ${delivery.message}`);
+      case 'too_large':
+        return this.reportFailure(
+          taskId,
+          { code: RESULT_TOO_LARGE_CODE, message: delivery.message },
+          abort,
+          log,
+        );
       case 'refused':
         return this.failCompletion(
           taskId,
@@ -280,6 +319,7 @@ export class TaskRunner {
         return this.abandon(log, `the task was deleted: ${delivery.message}`);
       case 'refused':
       case 'failing':
+      case 'too_large':
         return this.abandon(
           log,
           `the tasks API refused the failure report (${failure.code}: ${failure.message}): ${delivery.message}`,
@@ -313,6 +353,9 @@ export class TaskRunner {
         await send();
         return { kind: 'delivered' };
       } catch (error) {
+        // Checked first: it is a refusal too, but one of our own, before sending.
+        if (error instanceof ResultTooLargeError)
+          return { kind: 'too_large', message: error.message };
         if (!(error instanceof TasksApiError))
           return { kind: 'refused', message: describe(error) };
         if (error.kind === 'gone')

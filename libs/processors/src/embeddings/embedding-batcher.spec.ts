@@ -55,6 +55,8 @@ class ScriptedProvider extends EmbeddingProvider {
   usage?: (request: EmbeddingRequest) => EmbeddingResponse['usage'];
   rejects: (input: string) => boolean = () => false;
   failure?: Error;
+  /** Vectors left out of each answer: a provider defect. */
+  missingVectors = 0;
 
   embed(request: EmbeddingRequest): Promise<EmbeddingResponse> {
     this.inFlight += 1;
@@ -69,9 +71,9 @@ class ScriptedProvider extends EmbeddingProvider {
           );
         }
         resolve({
-          vectors: request.inputs.map(
-            (input) => new Float32Array([input.length]),
-          ),
+          vectors: request.inputs
+            .slice(this.missingVectors)
+            .map((input) => new Float32Array([input.length])),
           usage: this.usage?.(request),
         });
       };
@@ -332,6 +334,38 @@ describe('EmbeddingBatcher', () => {
       expect(outcome).toEqual({ ok: false, error: provider.failure });
     }
     expect(provider.calls).toHaveLength(1);
+  });
+
+  it('never hands a task a missing vector: an answer short of vectors fails the batch, transient', async () => {
+    const { timer, provider, embed } = setUp();
+    provider.missingVectors = 1;
+    const pending = [embed('a'), embed('b')];
+    timer.elapse();
+    for (const outcome of await Promise.all(pending)) {
+      expect(outcome).toEqual({
+        ok: false,
+        error: new EmbeddingProviderError(
+          'unavailable',
+          'the embedding provider answered 1 vectors for 2 inputs',
+        ),
+      });
+    }
+  });
+
+  it('labels its metrics with known models only, every other as other', async () => {
+    const { timer, embed, batchSizes, tokensUsed } = setUp();
+    const pending = [
+      embed('a'),
+      ...['x', 'y', 'z'].map((model) => embed('a', { model })),
+    ];
+    timer.elapse();
+    await Promise.all(pending);
+    for (const metric of [batchSizes, tokensUsed]) {
+      const { values } = await metric.get();
+      expect(new Set(values.map(({ labels }) => labels.model))).toEqual(
+        new Set(['text-embedding-3-small', 'other']),
+      );
+    }
   });
 
   it('records the size of every request', async () => {

@@ -14,6 +14,7 @@ import {
   EmbeddingProviderError,
   type EmbeddingResponse,
 } from './embedding-provider.js';
+import { modelLabel } from './model-label.js';
 
 /** Inputs that may share a request. */
 export interface BatchKey {
@@ -178,7 +179,7 @@ export class EmbeddingBatcher implements OnModuleDestroy {
   private async send(batch: Batch): Promise<void> {
     this.inFlight += 1;
     const { model, dimensions } = batch.key;
-    this.batchSizes.observe({ model }, batch.entries.length);
+    this.batchSizes.observe({ model: modelLabel(model) }, batch.entries.length);
     try {
       const response = await this.provider.embed({
         model,
@@ -196,7 +197,19 @@ export class EmbeddingBatcher implements OnModuleDestroy {
 
   /** Each task gets its vector and its share of the usage, by its tokens. */
   private deliver(batch: Batch, { vectors, usage }: EmbeddingResponse): void {
-    const { model } = batch.key;
+    if (vectors.length !== batch.entries.length) {
+      // Providers check their answers; this keeps a defect in one from
+      // reaching a task as a missing result.
+      this.fail(
+        batch,
+        new EmbeddingProviderError(
+          'unavailable',
+          `the embedding provider answered ${vectors.length} vectors for ${batch.entries.length} inputs`,
+        ),
+      );
+      return;
+    }
+    const model = modelLabel(batch.key.model);
     const used = usage ?? {
       promptTokens: batch.tokens,
       totalTokens: batch.tokens,

@@ -1,4 +1,3 @@
-import { plainToInstance } from 'class-transformer';
 import {
   IsDefined,
   IsInt,
@@ -12,11 +11,12 @@ import {
 import { FAILURE_CODE } from '../failure-codes.js';
 import {
   DEFAULT_MODEL,
+  MAX_INPUT_CHARACTERS,
   MAX_INPUT_TOKENS,
-  countTokens,
-  countTokensWithin,
   knownModel,
 } from './embedding-models.js';
+import type { TokenCount } from './token-count-pool.js';
+import type { TokenCounter } from './token-counter.js';
 
 /** A text embedding task's content, checked and measured. */
 export interface EmbeddingInput {
@@ -55,6 +55,32 @@ const invalid = (message: string): ContentCheck => ({
   message,
 });
 
+/**
+ * Nested values stand in as an empty object or array: validation only needs
+ * their kind ("must be a string"), and nothing recursive can meet a content
+ * nested 20,000 levels deep.
+ */
+const shallow = (value: unknown): unknown =>
+  typeof value === 'object' && value !== null
+    ? Array.isArray(value)
+      ? []
+      : {}
+    : value;
+
+/**
+ * Only the fields a processor reads, copied into a fresh object: other
+ * fields, however deep, are never visited, and a `__proto__` key reaches no
+ * setter.
+ */
+function readContent(content: object): TextEmbeddingContent {
+  const { text, model, dimensions } = content as Record<string, unknown>;
+  return Object.assign(new TextEmbeddingContent(), {
+    text: shallow(text),
+    model: shallow(model),
+    dimensions: shallow(dimensions),
+  });
+}
+
 /** One line per invalid field, the most basic complaint first. */
 function shapeProblems(content: TextEmbeddingContent): string[] {
   return validateSync(content).map(({ constraints = {} }) => {
@@ -78,13 +104,35 @@ function dimensionsProblem(
   return undefined;
 }
 
+const tooLong = (message: string): ContentCheck => ({
+  ok: false,
+  code: FAILURE_CODE.textTooLong,
+  message,
+});
+
+function tokenLimitProblem(
+  count: Exclude<TokenCount, { kind: 'counted' }>,
+  text: string,
+  model: string,
+): string {
+  const accepts = `${model} accepts at most ${MAX_INPUT_TOKENS} tokens`;
+  return count.kind === 'over_limit'
+    ? `the text is more than ${MAX_INPUT_TOKENS} tokens long; ${accepts}`
+    : `the tokens of this ${text.length}-character text could not be counted within ${count.timeoutMs / 1000} s: it holds runs without a space far longer than real text has; ${accepts}`;
+}
+
 /**
  * Validates a text embedding task's content before any provider call:
  * `{text, model?, dimensions?}` or a bare string (the text, with the default
  * model). Models this service does not know are passed through to the
- * provider, which decides.
+ * provider, which decides. The text is measured last: refused by its length
+ * alone when it cannot fit, else counted by `tokens` without blocking the
+ * event loop.
  */
-export function checkEmbeddingContent(content: unknown): ContentCheck {
+export async function checkEmbeddingContent(
+  content: unknown,
+  tokens: TokenCounter,
+): Promise<ContentCheck> {
   if (typeof content === 'string') content = { text: content };
   if (
     typeof content !== 'object' ||
@@ -95,7 +143,7 @@ export function checkEmbeddingContent(content: unknown): ContentCheck {
       'content must be an object {text, model, dimensions?} or a string',
     );
   }
-  const parsed = plainToInstance(TextEmbeddingContent, content);
+  const parsed = readContent(content);
   const problems = shapeProblems(parsed);
   if (problems.length > 0) return invalid(problems.join('; '));
 
@@ -108,16 +156,17 @@ export function checkEmbeddingContent(content: unknown): ContentCheck {
       message: problem,
     };
   }
-  const tokens = countTokensWithin(parsed.text, MAX_INPUT_TOKENS);
-  if (tokens === false) {
-    return {
-      ok: false,
-      code: FAILURE_CODE.textTooLong,
-      message: `the text is ${countTokens(parsed.text)} tokens long; ${model} accepts at most ${MAX_INPUT_TOKENS}`,
-    };
+  const { text, dimensions } = parsed;
+  if (text.length > MAX_INPUT_CHARACTERS) {
+    return tooLong(
+      `the text is ${text.length} characters long; no text over ${MAX_INPUT_CHARACTERS} characters fits in ${MAX_INPUT_TOKENS} tokens, and ${model} accepts at most ${MAX_INPUT_TOKENS} tokens`,
+    );
   }
+  const count = await tokens.countWithin(text, MAX_INPUT_TOKENS);
+  if (count.kind !== 'counted')
+    return tooLong(tokenLimitProblem(count, text, model));
   return {
     ok: true,
-    input: { text: parsed.text, model, dimensions: parsed.dimensions, tokens },
+    input: { text, model, dimensions, tokens: count.tokens },
   };
 }

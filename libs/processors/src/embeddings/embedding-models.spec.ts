@@ -1,5 +1,11 @@
+import cl100kVocabulary from 'gpt-tokenizer/bpeRanks/cl100k_base';
 import { isWithinTokenLimit } from 'gpt-tokenizer/encoding/cl100k_base';
-import { countTokens, countTokensWithin } from './embedding-models.js';
+import {
+  MAX_BYTES_PER_TOKEN,
+  MAX_INPUT_CHARACTERS,
+  countTokens,
+  countTokensWithin,
+} from './embedding-models.js';
 
 const PLAIN = { disallowedSpecial: new Set<string>() };
 
@@ -30,5 +36,21 @@ describe('token counting', () => {
     const tokens = countTokens(text);
     expect(countTokensWithin(text, tokens)).toBe(tokens);
     expect(countTokensWithin(text, tokens - 1)).toBe(false);
+  });
+});
+
+describe('the length bound', () => {
+  it('rests on the longest cl100k_base token: 128 bytes', () => {
+    const utf8 = new TextEncoder();
+    const lengths = cl100kVocabulary.map((token) =>
+      typeof token === 'string' ? utf8.encode(token).length : token.length,
+    );
+    expect(Math.max(...lengths)).toBe(MAX_BYTES_PER_TOKEN);
+    expect(MAX_INPUT_CHARACTERS).toBe(1_048_576);
+  });
+
+  it('is nearly reached: a run of spaces between words is 128 to a token', () => {
+    // "x", 128 spaces, " x": the last space starts the next word.
+    expect(countTokens(`x${' '.repeat(129)}x`)).toBe(3);
   });
 });

@@ -8,6 +8,22 @@ export const MAX_INPUT_TOKENS = 8_192;
 export const MAX_INPUTS_PER_REQUEST = 2_048;
 export const MAX_TOKENS_PER_REQUEST = 300_000;
 
+/**
+ * The most UTF-8 bytes a single cl100k_base token stands for: a run of 128
+ * spaces (embedding-models.spec.ts checks the whole vocabulary). Every
+ * UTF-16 unit of a text takes at least one UTF-8 byte, so a text of n units
+ * is at least n / 128 tokens, whatever it holds.
+ */
+export const MAX_BYTES_PER_TOKEN = 128;
+
+/**
+ * 1,048,576: a longer text cannot fit in `MAX_INPUT_TOKENS` (see
+ * `MAX_BYTES_PER_TOKEN`), so it is refused by its length alone, before any
+ * tokenizing. A tighter bound (32 characters a token, say) would be a guess:
+ * long runs of spaces really are that dense, and such a text may fit.
+ */
+export const MAX_INPUT_CHARACTERS = MAX_INPUT_TOKENS * MAX_BYTES_PER_TOKEN;
+
 export const DEFAULT_MODEL = 'text-embedding-3-small';
 /** What the mock answers for a model it does not know. */
 export const FALLBACK_DIMENSIONS = 1_536;

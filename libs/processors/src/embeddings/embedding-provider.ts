@@ -19,13 +19,19 @@ export interface EmbeddingResponse {
  * - `input_rejected`: the provider refused the request's input (400, 413,
  *   422); with several inputs any of them may be the culprit.
  * - `unknown_model`: the provider does not have the requested model.
+ * - `unsupported_dimensions`: the provider cannot answer vectors of the
+ *   requested size for the model (the mock's bound, docs/processors.md).
  * - `key_refused`: the provider refused our API key (401, 403): our
  *   configuration, never the task's fault.
  * - `unavailable`: down, overloaded, rate limited past the retry budget,
  *   timing out, or its breaker is open.
  */
 export type EmbeddingFailureKind =
-  'input_rejected' | 'unknown_model' | 'key_refused' | 'unavailable';
+  | 'input_rejected'
+  | 'unknown_model'
+  | 'unsupported_dimensions'
+  | 'key_refused'
+  | 'unavailable';
 
 /** The only error an `EmbeddingProvider` throws for a failed request. */
 export class EmbeddingProviderError extends Error {
@@ -38,7 +44,11 @@ export class EmbeddingProviderError extends Error {
   }
 
   get permanent(): boolean {
-    return this.kind === 'input_rejected' || this.kind === 'unknown_model';
+    return (
+      this.kind === 'input_rejected' ||
+      this.kind === 'unknown_model' ||
+      this.kind === 'unsupported_dimensions'
+    );
   }
 }
 

@@ -35,6 +35,8 @@ describe('decodeEmbedding', () => {
     ['a NaN', base64Of([0.5, NaN])],
     ['an infinity', base64Of([Infinity])],
     ['an empty array', []],
+    ['a number beyond float32', [0.5, 1e39]],
+    ['a NaN in an array', [Number.NaN]],
     ['a string in an array', [0.5, '0.25']],
     ['a null in an array', [0.5, null]],
     ['an object', { embedding: [1] }],

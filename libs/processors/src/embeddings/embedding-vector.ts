@@ -3,7 +3,8 @@
  * float32 values (what the provider asks for: a quarter of the bytes of the
  * number array, and no double array to build and collect), or a number array
  * from a server that ignores `encoding_format`. Undefined when it is neither,
- * is empty, or holds a value that is not a finite number.
+ * is empty, or holds a value that is not a finite float32 (a number array may
+ * hold doubles beyond float32's range, which would become infinities).
  */
 export function decodeEmbedding(embedding: unknown): Float32Array | undefined {
   if (typeof embedding === 'string') {
@@ -22,8 +23,9 @@ export function decodeEmbedding(embedding: unknown): Float32Array | undefined {
   const vector = new Float32Array(embedding.length);
   for (let i = 0; i < vector.length; i++) {
     const value: unknown = embedding[i];
-    if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
+    if (typeof value !== 'number') return undefined;
     vector[i] = value;
+    if (!Number.isFinite(vector[i])) return undefined;
   }
   return vector;
 }

@@ -1,10 +1,18 @@
 import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
+import { register } from 'prom-client';
 import { METRIC } from '@app/observability';
 import { metricValue } from '../../../../test/support/metrics.js';
 import { OpenAiStub } from '../../../../test/support/openai-stub.js';
+import { FAILURE_CODE } from '../failure-codes.js';
 import { logged, startProcessors } from '../processors.testing.js';
 import { EmbeddingProvider } from './embedding-provider.js';
 import { mockVector } from './mock-embedding-provider.js';
+
+/** The values a label takes across a metric's samples. */
+async function labelValues(name: string, label: string): Promise<Set<string>> {
+  const { values } = await register.getSingleMetric(name)!.get();
+  return new Set(values.map((value) => String(value.labels[label])));
+}
 
 const norm = (vector: ArrayLike<number>) =>
   Math.sqrt(Array.from(vector).reduce((sum, value) => sum + value * value, 0));
@@ -67,18 +75,70 @@ describe('mock embeddings', () => {
     await app.close();
   });
 
-  it('reports token usage counted by the real tokenizer', async () => {
-    const { app } = await startProcessors();
-    const inputs = [
-      'Text to embed',
-      'The quick brown fox jumps over the lazy dog',
-    ];
+  it("answers at most 3072 dimensions, the largest real model's: above, the task fails unsupported_dimensions", async () => {
+    const { app, process } = await startProcessors();
+    const largest = await process({
+      text: 'a',
+      model: 'nomic-embed-text',
+      dimensions: 3072,
+    });
+    expect(largest.status === 'succeeded' && largest.result).toHaveLength(3072);
+    await expect(
+      process({ text: 'a', model: 'nomic-embed-text', dimensions: 3073 }),
+    ).resolves.toEqual({
+      status: 'failed',
+      code: FAILURE_CODE.unsupportedDimensions,
+      message:
+        'mock embeddings answer at most 3072 dimensions, the most of any real embedding model (got 3073)',
+    });
+    // Far above: refused before a single number is computed.
+    await expect(
+      process({ text: 'a', model: 'nomic-embed-text', dimensions: 2 ** 30 }),
+    ).resolves.toMatchObject({ code: FAILURE_CODE.unsupportedDimensions });
+    await app.close();
+  });
+
+  it('remembers a bounded number of unknown models: 1,000 invented ones cost a bounded warning count and no new series', async () => {
+    const { app, process, logs } = await startProcessors({
+      env: { EMBEDDING_BATCH_WAIT_MS: '0' },
+    });
+    await process({ text: 'a', model: 'text-embedding-3-large' });
+    await Promise.all(
+      Array.from({ length: 1_000 }, (_, model) =>
+        process({ text: 'a', model: `invented-${model}` }),
+      ),
+    );
+    for (const name of [
+      METRIC.openaiRequests,
+      METRIC.openaiTokens,
+      METRIC.openaiBatchSize,
+    ])
+      expect(await labelValues(name, 'model'), name).toEqual(
+        new Set(['text-embedding-3-large', 'other']),
+      );
+    const warnings = logged(logs, 'warn');
+    expect(warnings.length).toBeLessThanOrEqual(101);
+    expect(warnings.at(-1)).toContain(
+      'mock embeddings: more than 100 unknown models; the others are not named',
+    );
+    await app.close();
+  });
+
+  it('reports token usage counted by the real tokenizer, without tokenizing again', async () => {
+    const { app, process } = await startProcessors();
+    const text = 'The quick brown fox jumps over the lazy dog';
+    const result = await process({ text, model: 'text-embedding-3-small' });
+    const tokens = countTokens(text);
+    expect(result).toMatchObject({
+      status: 'succeeded',
+      usage: { promptTokens: tokens, totalTokens: tokens },
+    });
+    // The provider itself reports none: the batcher's counts are used.
     const { usage } = await app.get(EmbeddingProvider).embed({
       model: 'text-embedding-3-small',
-      inputs,
+      inputs: [text],
     });
-    const tokens = countTokens(inputs[0]) + countTokens(inputs[1]);
-    expect(usage).toEqual({ promptTokens: tokens, totalTokens: tokens });
+    expect(usage).toBeUndefined();
     await app.close();
   });
 

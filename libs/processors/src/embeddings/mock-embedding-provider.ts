@@ -5,14 +5,27 @@ import { ServiceConfig } from '@app/config';
 import { InjectMetric, METRIC } from '@app/observability';
 import {
   EmbeddingProvider,
+  EmbeddingProviderError,
   type EmbeddingRequest,
   type EmbeddingResponse,
 } from './embedding-provider.js';
-import {
-  FALLBACK_DIMENSIONS,
-  countTokens,
-  knownModel,
-} from './embedding-models.js';
+import { FALLBACK_DIMENSIONS, knownModel } from './embedding-models.js';
+import { modelLabel } from './model-label.js';
+
+/**
+ * The most dimensions the mock answers: the largest real model's
+ * (text-embedding-3-large). Real models refuse more than their size; without
+ * a bound, one task naming a model the mock does not know could ask for a
+ * vector of any size, and its memory.
+ */
+export const MAX_MOCK_DIMENSIONS = 3_072;
+
+/** Unknown models warned about by name; past this many, one line says the rest are not. */
+const NAMED_UNKNOWN_MODELS = 100;
+
+/** A model name as logged: whoever creates tasks chooses it, and its length. */
+const shownModel = (model: string): string =>
+  JSON.stringify(model.length > 80 ? `${model.slice(0, 80)}…` : model);
 
 /** xoshiro128**: small, fast and the same on every platform. */
 function xoshiro128(seed: Buffer): () => number {
@@ -60,14 +73,17 @@ export function mockVector(
 
 /**
  * Mock mode (docs/contract.md §3): deterministic unit vectors of the model's
- * real dimension, token usage from the real tokenizer, and no call leaves
+ * real dimension, token usage from the real tokenizer (the counts the
+ * content check made), and no call leaves
  * the process.
  */
 @Injectable()
 export class MockEmbeddingProvider extends EmbeddingProvider {
   readonly description: string;
   private readonly logger = new Logger('Embeddings');
+  /** Unknown models already warned about: at most NAMED_UNKNOWN_MODELS. */
   private readonly unknownModels = new Set<string>();
+  private unknownModelsOverflowed = false;
 
   constructor(
     config: ServiceConfig,
@@ -83,14 +99,21 @@ export class MockEmbeddingProvider extends EmbeddingProvider {
     dimensions,
     inputs,
   }: EmbeddingRequest): Promise<EmbeddingResponse> {
+    if (dimensions !== undefined && dimensions > MAX_MOCK_DIMENSIONS) {
+      return Promise.reject(
+        new EmbeddingProviderError(
+          'unsupported_dimensions',
+          `mock embeddings answer at most ${MAX_MOCK_DIMENSIONS} dimensions, the most of any real embedding model (got ${dimensions})`,
+        ),
+      );
+    }
     const size = dimensions ?? this.defaultDimensions(model);
     const vectors = inputs.map((text) => mockVector(text, model, size));
-    const tokens = inputs.reduce((sum, text) => sum + countTokens(text), 0);
-    this.requests.inc({ model, status: 'success' });
-    return Promise.resolve({
-      vectors,
-      usage: { promptTokens: tokens, totalTokens: tokens },
-    });
+    this.requests.inc({ model: modelLabel(model), status: 'success' });
+    // No usage of its own: the batcher then counts the tokens it measured
+    // with the real tokenizer when the content was checked (off the event
+    // loop for long texts). Counting again here would tokenize on the loop.
+    return Promise.resolve({ vectors });
   }
 
   assertReady(): void {}
@@ -98,10 +121,17 @@ export class MockEmbeddingProvider extends EmbeddingProvider {
   private defaultDimensions(model: string): number {
     const known = knownModel(model);
     if (known) return known.dimensions;
-    if (!this.unknownModels.has(model)) {
+    if (this.unknownModels.has(model)) return FALLBACK_DIMENSIONS;
+    if (this.unknownModels.size < NAMED_UNKNOWN_MODELS) {
       this.unknownModels.add(model);
       this.logger.warn(
-        `mock embeddings: unknown model "${model}", answering ${FALLBACK_DIMENSIONS} dimensions`,
+        `mock embeddings: unknown model ${shownModel(model)}, answering ${FALLBACK_DIMENSIONS} dimensions`,
+      );
+    } else if (!this.unknownModelsOverflowed) {
+      // Tasks name their models: remembering every name would grow without bound.
+      this.unknownModelsOverflowed = true;
+      this.logger.warn(
+        `mock embeddings: more than ${NAMED_UNKNOWN_MODELS} unknown models; the others are not named, and get ${FALLBACK_DIMENSIONS} dimensions too`,
       );
     }
     return FALLBACK_DIMENSIONS;

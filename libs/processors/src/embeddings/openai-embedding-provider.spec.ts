@@ -1,4 +1,5 @@
 import OpenAI, { type ClientOptions } from 'openai';
+import { register } from 'prom-client';
 import { METRIC } from '@app/observability';
 import { metricValue } from '../../../../test/support/metrics.js';
 import {
@@ -6,6 +7,7 @@ import {
   errorReply,
   stubVector,
   type OpenAiStubOptions,
+  type ScriptedReply,
 } from '../../../../test/support/openai-stub.js';
 import { FAILURE_CODE } from '../failure-codes.js';
 import {
@@ -17,6 +19,21 @@ import { retryAfterMs } from './openai-errors.js';
 
 const API_KEY = 'sk-test-key-0123456789';
 const MODEL = 'text-embedding-3-small';
+/** The length of text-embedding-3-small's vectors: what the stub answers here. */
+const SIZE = 1_536;
+
+/** A 200 answer of the embeddings endpoint with these `data` entries. */
+const answer = (data: unknown, usage?: unknown): ScriptedReply => ({
+  status: 200,
+  body: { object: 'list', model: MODEL, data, usage },
+});
+
+/** A `data` entry: the vector as a number array. */
+const entry = (index: unknown, values: number[]) => ({
+  object: 'embedding',
+  index,
+  embedding: values,
+});
 
 describe('OpenAI embeddings through the SDK', () => {
   let stub: OpenAiStub;
@@ -39,8 +56,12 @@ describe('OpenAI embeddings through the SDK', () => {
     return context;
   }
 
+  // Vectors of the model's real length: the provider checks every answer.
   const withStub = (options: OpenAiStubOptions = {}) =>
-    beforeEach(async () => (stub = await OpenAiStub.start(options)));
+    beforeEach(
+      async () =>
+        (stub = await OpenAiStub.start({ dimensions: SIZE, ...options })),
+    );
 
   afterEach(async () => {
     await closeApp?.();
@@ -58,7 +79,7 @@ describe('OpenAI embeddings through the SDK', () => {
       const { process, logs } = await start();
       await expect(process({ text: 'hello', model: MODEL })).resolves.toEqual({
         status: 'succeeded',
-        result: stubVector('hello', 8),
+        result: stubVector('hello', SIZE),
         usage: { promptTokens: 1, totalTokens: 1 },
       });
       const [request] = stub.requests;
@@ -110,6 +131,26 @@ describe('OpenAI embeddings through the SDK', () => {
       expect(stub.requests).toHaveLength(0);
     });
 
+    it('labels every model it does not know `other`: task-chosen names add no series', async () => {
+      const { process } = await start({ EMBEDDING_BATCH_WAIT_MS: '0' });
+      await Promise.all(
+        Array.from({ length: 20 }, (_, index) =>
+          process({ text: 'hi', model: `invented-${index}` }),
+        ),
+      );
+      await process({ text: 'hi', model: MODEL });
+      const { values } = await register
+        .getSingleMetric(METRIC.openaiRequests)!
+        .get();
+      expect(values.map(({ labels }) => labels)).toEqual([
+        { model: 'other', status: 'success' },
+        { model: MODEL, status: 'success' },
+      ]);
+      expect(stub.requests.map(({ body }) => body?.model)).toContain(
+        'invented-7',
+      );
+    });
+
     it('builds the client with the SDK retries off and the configured timeout', async () => {
       const seen: ClientOptions[] = [];
       await start(
@@ -145,7 +186,7 @@ describe('OpenAI embeddings through the SDK', () => {
               "the embedding provider rejected the input (400): '$.input' is invalid. Please check the API reference.",
           });
         } else {
-          expect(result).toMatchObject({ result: stubVector(texts[i], 8) });
+          expect(result).toMatchObject({ result: stubVector(texts[i], SIZE) });
         }
       });
       expect(stub.batches[0]).toEqual(texts);
@@ -164,8 +205,193 @@ describe('OpenAI embeddings through the SDK', () => {
         process('two'),
       ]);
       expect(stub.requests).toHaveLength(1);
-      expect(first).toMatchObject({ result: stubVector('one', 8) });
-      expect(second).toMatchObject({ result: stubVector('two', 8) });
+      expect(first).toMatchObject({ result: stubVector('one', SIZE) });
+      expect(second).toMatchObject({ result: stubVector('two', SIZE) });
+    });
+  });
+
+  describe('answers that break the contract', () => {
+    withStub();
+
+    /** Two tasks in one request, answered with `reply`. */
+    async function twoTasksAnswered(
+      reply: ScriptedReply,
+      content: { model?: string; dimensions?: number } = {},
+    ) {
+      stub.reply(reply);
+      const context = await start({ EMBEDDING_BATCH_WAIT_MS: '50' });
+      const results = await Promise.all(
+        ['one', 'two'].map((text) => context.process({ text, ...content })),
+      );
+      expect(stub.batches).toEqual([['one', 'two']]);
+      return { ...context, results };
+    }
+
+    const vector = (size: number) => Array.from({ length: size }, () => 0.5);
+
+    it.each([
+      [
+        'a 3-number vector for text-embedding-3-small',
+        answer([entry(0, vector(3)), entry(1, vector(3))]),
+        'vector 0 has 3 values; text-embedding-3-small answers 1536',
+      ],
+      [
+        'a vector one number short',
+        answer([entry(0, vector(SIZE)), entry(1, vector(SIZE - 1))]),
+        'vector 1 has 1535 values; text-embedding-3-small answers 1536',
+      ],
+      [
+        'too few vectors',
+        answer([entry(0, vector(SIZE))]),
+        '1 vector for 2 inputs',
+      ],
+      [
+        'too many vectors',
+        answer([0, 1, 2].map((index) => entry(index, vector(SIZE)))),
+        '3 vectors for 2 inputs',
+      ],
+      [
+        'a duplicate index',
+        answer([entry(0, vector(SIZE)), entry(0, vector(SIZE))]),
+        'index 0 appears twice',
+      ],
+      [
+        'a missing index (0 and 2 for two inputs)',
+        answer([entry(0, vector(SIZE)), entry(2, vector(SIZE))]),
+        'index 2 is not one of 0 to 1',
+      ],
+      [
+        'an index that is not a whole number',
+        answer([entry(0, vector(SIZE)), entry('1', vector(SIZE))]),
+        'entry 1 has no whole-number index',
+      ],
+      [
+        'a value beyond float32',
+        answer([entry(0, vector(SIZE)), entry(1, [1e39, ...vector(SIZE - 1)])]),
+        'vector 1 is not a non-empty list of finite float32 numbers',
+      ],
+      [
+        'no data list',
+        answer({ embedding: vector(SIZE) }),
+        'the answer has no data list',
+      ],
+      [
+        'a JSON string instead of an object',
+        { status: 200, body: 'embeddings' },
+        'the answer has no data list',
+      ],
+    ])(
+      'releases the tasks of %s, counts invalid_answer and logs it',
+      async (_, reply, detail) => {
+        const { results, logs, embeddingsReadiness } =
+          await twoTasksAnswered(reply);
+        const reason = `the embedding provider answered an invalid embeddings answer: ${detail}`;
+        expect(results).toEqual([
+          { status: 'transient', reason },
+          { status: 'transient', reason },
+        ]);
+        // Not retried: the same request would be paid for again, and the
+        // tasks come back at a later poll anyway.
+        expect(stub.requests).toHaveLength(1);
+        expect([
+          await requests('invalid_answer'),
+          await requests('success'),
+        ]).toEqual([1, 0]);
+        expect(logged(logs, 'warn')).toContainEqual(
+          expect.stringContaining(`${reason}; 2 task(s) released`),
+        );
+        await expect(embeddingsReadiness()).resolves.toBe('ready');
+      },
+    );
+
+    it('releases a task whose answers are not JSON, however often (never processor_error)', async () => {
+      const { process } = await start(
+        {},
+        {
+          // The stub always sends JSON: a cut-off body comes from a fetch of our own.
+          clientFactory: (options) =>
+            new OpenAI({
+              ...options,
+              fetch: () =>
+                Promise.resolve(
+                  new Response('{"object":"list","data":[{"ind', {
+                    status: 200,
+                    headers: { 'content-type': 'application/json' },
+                  }),
+                ),
+            }),
+        },
+      );
+      for (let attempt = 1; attempt <= 4; attempt++) {
+        await expect(
+          process('hello', 'text_embedding', 'task-cut-off'),
+        ).resolves.toEqual({
+          status: 'transient',
+          reason:
+            'the embedding provider answered an invalid embeddings answer: the body is not JSON',
+        });
+      }
+      expect(await requests('invalid_answer')).toBe(4);
+    });
+
+    it('checks answers for models it does not know for consistency', async () => {
+      const unequal = await twoTasksAnswered(
+        answer([entry(0, vector(8)), entry(1, vector(9))]),
+        { model: 'nomic-embed-text' },
+      );
+      expect(unequal.results).toEqual([
+        {
+          status: 'transient',
+          reason:
+            'the embedding provider answered an invalid embeddings answer: vector 1 has 9 values; vector 0 has 8',
+        },
+        expect.objectContaining({ status: 'transient' }),
+      ]);
+    });
+
+    it('checks the dimensions a task asks of a model it does not know', async () => {
+      const { results } = await twoTasksAnswered(
+        answer([entry(0, vector(5)), entry(1, vector(5))]),
+        { model: 'nomic-embed-text', dimensions: 4 },
+      );
+      expect(results[0]).toEqual({
+        status: 'transient',
+        reason:
+          'the embedding provider answered an invalid embeddings answer: vector 0 has 5 values; 4 dimensions were asked for',
+      });
+    });
+
+    it('opens the breaker when the provider keeps answering invalid embeddings', async () => {
+      const short = answer([entry(0, vector(3))]);
+      stub.reply(short, short);
+      const { process, embeddingsReadiness } = await start({
+        CIRCUIT_BREAKER_THRESHOLD: '2',
+      });
+      await process('one');
+      await process('two');
+      await expect(embeddingsReadiness()).resolves.toBe(
+        'the openai circuit breaker is open',
+      );
+    });
+
+    it('ignores a usage that is not whole non-negative numbers, counting tokens itself', async () => {
+      stub.reply(
+        answer([entry(0, vector(SIZE))], {
+          prompt_tokens: -5,
+          total_tokens: 'many',
+        }),
+      );
+      const { process } = await start();
+      await expect(process('hello')).resolves.toMatchObject({
+        status: 'succeeded',
+        usage: { promptTokens: 1, totalTokens: 1 },
+      });
+      expect(
+        await metricValue(METRIC.openaiTokens, {
+          model: MODEL,
+          type: 'prompt_tokens',
+        }),
+      ).toBe(1);
     });
   });
 

@@ -21,15 +21,16 @@ import {
   type OpenAiClientFactory,
   type OpenAiRetryTiming,
 } from './openai-client.js';
-import { decodeEmbedding } from './embedding-vector.js';
+import {
+  InvalidEmbeddingAnswerError,
+  readEmbeddingAnswer,
+} from './embedding-answer.js';
+import { modelLabel } from './model-label.js';
 import { type CallFailure, classifyCall } from './openai-errors.js';
 import { openAiResilience } from './openai-resilience.js';
 
-/** What `read` needs of an embeddings answer, base64 or float. */
-interface CreateResponse {
-  data?: { index: number; embedding: unknown }[];
-  usage?: { prompt_tokens: number; total_tokens: number };
-}
+/** The `status` label of `openai_requests_total` for an answer that breaks the contract. */
+const INVALID_ANSWER = 'invalid_answer';
 
 /** The base URL without any user:password part, for logs. */
 const displayUrl = (url: string): string => {
@@ -101,14 +102,14 @@ export class OpenAiEmbeddingProvider extends EmbeddingProvider {
   }
 
   async embed(request: EmbeddingRequest): Promise<EmbeddingResponse> {
-    let response: CreateResponse;
+    let response: EmbeddingResponse;
     try {
       response = await this.policy.execute(() => this.send(request));
     } catch (error) {
       throw this.translate(error, request.model);
     }
     this.keyAccepted();
-    return this.read(response, request);
+    return response;
   }
 
   assertReady(): void {
@@ -118,10 +119,16 @@ export class OpenAiEmbeddingProvider extends EmbeddingProvider {
     }
   }
 
-  /** One HTTP request, counted in `openai_requests_total` whatever its outcome. */
-  private async send({ model, dimensions, inputs }: EmbeddingRequest) {
+  /**
+   * One HTTP request, counted in `openai_requests_total` whatever its
+   * outcome. The answer is checked here, before anything is used, so that
+   * an invalid one is counted as such, not as a success.
+   */
+  private async send(request: EmbeddingRequest): Promise<EmbeddingResponse> {
+    const { model, dimensions, inputs } = request;
+    const labels = { model: modelLabel(model) };
     try {
-      const response = await this.client.embeddings.create({
+      const answer: unknown = await this.client.embeddings.create({
         model,
         input: [...inputs],
         ...(dimensions === undefined ? {} : { dimensions }),
@@ -129,18 +136,39 @@ export class OpenAiEmbeddingProvider extends EmbeddingProvider {
         // decodeEmbedding makes a Float32Array of it, not a number array.
         encoding_format: 'base64',
       });
-      this.requests.inc({ model, status: 'success' });
+      const response = readEmbeddingAnswer(answer, request);
+      this.requests.inc({ ...labels, status: 'success' });
       return response;
-    } catch (error) {
-      this.requests.inc({
-        model,
-        status: this.classify(error, model)?.label ?? 'error',
-      });
+    } catch (caught) {
+      // The SDK parses a JSON answer whole: a SyntaxError is the body's.
+      // Its message quotes the body, which is not repeated.
+      const error =
+        caught instanceof SyntaxError
+          ? new InvalidEmbeddingAnswerError('the body is not JSON')
+          : caught;
+      const failure = this.classify(error, model);
+      this.requests.inc({ ...labels, status: failure?.label ?? 'error' });
+      if (error instanceof InvalidEmbeddingAnswerError && failure) {
+        this.logger.warn(
+          `${failure.message}; ${inputs.length} task(s) released`,
+        );
+      }
       throw error;
     }
   }
 
   private classify(error: unknown, model = ''): CallFailure | undefined {
+    if (error instanceof InvalidEmbeddingAnswerError) {
+      // The provider's defect: the tasks are released, and the breaker
+      // counts it. Not retried: the same request would be paid for again
+      // for the same answer, and the tasks come back at a later poll.
+      return {
+        kind: 'unavailable',
+        retryable: false,
+        label: INVALID_ANSWER,
+        message: `the embedding provider answered an invalid embeddings answer: ${error.message}`,
+      };
+    }
     return classifyCall(error, { model, timeoutMs: this.timeoutMs });
   }
 
@@ -169,34 +197,5 @@ export class OpenAiEmbeddingProvider extends EmbeddingProvider {
     if (!this.keyRefusal) return;
     this.keyRefusal = undefined;
     this.logger.log('the embedding provider accepts our API key again');
-  }
-
-  private read(
-    response: CreateResponse,
-    { inputs }: EmbeddingRequest,
-  ): EmbeddingResponse {
-    const data = [...(response.data ?? [])].sort((a, b) => a.index - b.index);
-    if (data.length !== inputs.length) {
-      throw new EmbeddingProviderError(
-        'unavailable',
-        `the embedding provider answered ${data.length} vectors for ${inputs.length} inputs`,
-      );
-    }
-    const vectors = data.map(({ embedding }) => decodeEmbedding(embedding));
-    const broken = vectors.findIndex((vector) => vector === undefined);
-    if (broken !== -1) {
-      throw new EmbeddingProviderError(
-        'unavailable',
-        `the embedding provider answered a vector that is not a non-empty list of finite numbers (input ${broken})`,
-      );
-    }
-    const { usage } = response;
-    return {
-      vectors: vectors as Float32Array[],
-      usage: usage && {
-        promptTokens: usage.prompt_tokens,
-        totalTokens: usage.total_tokens,
-      },
-    };
   }
 }

@@ -14,6 +14,16 @@ import {
 } from './openai-client.js';
 import { OpenAiEmbeddingProvider } from './openai-embedding-provider.js';
 import { TextEmbeddingProcessor } from './text-embedding.processor.js';
+import {
+  DEFAULT_TOKEN_COUNT_LIMITS,
+  TOKEN_COUNT_LIMITS,
+  TokenCountPool,
+} from './token-count-pool.js';
+import {
+  START_TOKEN_COUNT_THREAD,
+  startTokenCountThread,
+} from './token-count-thread.js';
+import { Cl100kTokenCounter, TokenCounter } from './token-counter.js';
 
 /**
  * The text embedding processor and its provider. Only the chosen provider
@@ -34,6 +44,10 @@ import { TextEmbeddingProcessor } from './text-embedding.processor.js';
             : MockEmbeddingProvider,
         ),
     },
+    { provide: TOKEN_COUNT_LIMITS, useValue: DEFAULT_TOKEN_COUNT_LIMITS },
+    { provide: START_TOKEN_COUNT_THREAD, useValue: startTokenCountThread },
+    TokenCountPool,
+    { provide: TokenCounter, useClass: Cl100kTokenCounter },
     EmbeddingBatcher,
     EmbeddingsStatus,
     TextEmbeddingProcessor,

@@ -9,6 +9,7 @@ import {
 import { checkEmbeddingContent } from './embedding-content.js';
 import { EmbeddingBatcher } from './embedding-batcher.js';
 import { EmbeddingProviderError } from './embedding-provider.js';
+import { TokenCounter } from './token-counter.js';
 
 /**
  * `text_embedding` tasks: validated before any call, then embedded in a
@@ -19,10 +20,13 @@ import { EmbeddingProviderError } from './embedding-provider.js';
 export class TextEmbeddingProcessor implements TaskProcessor {
   readonly taskTypes = ['text_embedding'];
 
-  constructor(private readonly batcher: EmbeddingBatcher) {}
+  constructor(
+    private readonly batcher: EmbeddingBatcher,
+    private readonly tokens: TokenCounter,
+  ) {}
 
   async process(task: ProcessableTask): Promise<ProcessingResult> {
-    const check = checkEmbeddingContent(task.content);
+    const check = await checkEmbeddingContent(task.content, this.tokens);
     if (!check.ok) {
       return { status: 'failed', code: check.code, message: check.message };
     }
@@ -52,6 +56,12 @@ export class TextEmbeddingProcessor implements TaskProcessor {
         return {
           status: 'failed',
           code: FAILURE_CODE.unknownModel,
+          message: error.message,
+        };
+      case 'unsupported_dimensions':
+        return {
+          status: 'failed',
+          code: FAILURE_CODE.unsupportedDimensions,
           message: error.message,
         };
       case 'key_refused':
