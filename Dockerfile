@@ -4,9 +4,17 @@
 #   sandbox            the local tasks API / OAuth2 issuer / embeddings endpoint for the Compose `dev`
 #                      profile; it keeps the dev dependencies (oidc-provider is one), so never ship it
 # test/docker.e2e-spec.ts checks these rules and runs the stages' commands outside Docker.
+#
+# Base image: node:24-bookworm-slim pinned by the digest of its multi-platform
+# index, so that a rebuild gets the same Node and Debian until someone updates
+# it on purpose (the tag alone moves with every Node and Debian release). The
+# digest is the one docker-library/repo-info recorded for the tag (Node 24.19.0,
+# built 2026-08-25). To update, on both FROM lines together:
+#   docker buildx imagetools inspect node:24-bookworm-slim   # the "Digest:" line
+# or let Dependabot/Renovate propose it (both update tag@digest FROM lines).
 
 # ---- build: every dependency, then compile both apps -------------------------------------------
-FROM node:24-bookworm-slim AS build
+FROM node:24-bookworm-slim@sha256:a9f5f7c91a432850b2a8a7797adf5eadb6c733ceed61167806cee7ea7fbc29df AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm \
@@ -24,7 +32,7 @@ EXPOSE 3000
 CMD ["node", "dist/apps/sandbox/main.js"]
 
 # ---- runtime: what runs in production ------------------------------------------------------------
-FROM node:24-bookworm-slim AS runtime
+FROM node:24-bookworm-slim@sha256:a9f5f7c91a432850b2a8a7797adf5eadb6c733ceed61167806cee7ea7fbc29df AS runtime
 # A heap budget keeps resident memory bounded and predictable (about 230 MiB
 # under full load, docs/performance.md); V8's defaults size the heap from
 # the host's memory, not the container's.

@@ -48,6 +48,9 @@ const validSettings = {
   OAUTH2_TOKEN_URL: 'http://127.0.0.1:9/oauth2/token',
   OAUTH2_CLIENT_ID: 'processor',
   OAUTH2_CLIENT_SECRET: 'dummy-secret',
+  // The image runs with NODE_ENV=production, where mock embeddings are only
+  // for those who ask for them.
+  EMBEDDING_PROVIDER: 'mock',
 };
 
 /** `ENV A=1 B=2` of a stage and the stages it is built on. */
@@ -149,7 +152,18 @@ describe('Dockerfile', () => {
         `FROM ${stage.base}`,
       ).toBe(true);
     }
-    expect(finalStage.base).toMatch(/^node:24-[a-z]+-slim$/);
+    expect(finalStage.base).toMatch(/^node:24-[a-z]+-slim(@|$)/);
+  });
+
+  it('pins the base image by digest, the same one for every stage', () => {
+    const names = stages.map((stage) => stage.name);
+    const bases = stages
+      .map((stage) => stage.base)
+      .filter((base) => !names.includes(base));
+    expect(bases.length).toBeGreaterThan(0);
+    for (const base of bases)
+      expect(base).toMatch(/^node:24-bookworm-slim@sha256:[0-9a-f]{64}$/);
+    expect(new Set(bases).size).toBe(1);
   });
 
   it('builds with every dependency and ships the production ones only', () => {
@@ -217,6 +231,21 @@ describe('.dockerignore', () => {
       expect(isIgnored(path), path).toBe(true);
     }
     expect(isIgnored('.env.example')).toBe(false);
+  });
+
+  it('keeps credentials out of the build context, also under the directories it copies', () => {
+    for (const path of [
+      'apps/sandbox/.env',
+      'libs/config/.env.local',
+      '.npmrc',
+      'apps/ai-task-processor/.npmrc',
+      'tls/server.key',
+      'apps/sandbox/issuer.pem',
+      'deploy/k8s/base/secret.yaml',
+    ]) {
+      expect(isIgnored(path), path).toBe(true);
+    }
+    expect(isIgnored('apps/sandbox/.env.example')).toBe(false);
   });
 
   it('lets in every file the Dockerfile copies from the context', () => {
