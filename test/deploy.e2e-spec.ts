@@ -3,10 +3,7 @@ import { join, posix, resolve } from 'node:path';
 import { getMetadataStorage } from 'class-validator';
 import { parse, parseAllDocuments } from 'yaml';
 import { ConfigValidationError, ServiceConfig } from '@app/config';
-import {
-  EnvironmentVariables,
-  SECRET_VARIABLES,
-} from '@app/config/environment.js';
+import { EnvironmentVariables, SECRET_VARIABLES } from '@app/config/testing';
 import { METRIC } from '@app/observability';
 import { SANDBOX_SETTINGS } from '../apps/sandbox/src/sandbox-env.js';
 import {

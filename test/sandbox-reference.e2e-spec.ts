@@ -38,6 +38,14 @@ async function manual(
   };
 }
 
+/** The token endpoint's JSON answer: a token, or an OAuth2 error. */
+interface TokenAnswer {
+  access_token?: string;
+  scope?: string;
+  error?: string;
+  error_description?: string;
+}
+
 /** A token request as `fetchToken` sends it, answered whatever its status. */
 function tokenRequest(
   sandbox: Sandbox,
@@ -56,7 +64,7 @@ function tokenRequest(
     headers.authorization = `Basic ${Buffer.from(
       `${encodeURIComponent(sandbox.clientId)}:${encodeURIComponent(secret)}`,
     ).toString('base64')}`;
-  return call(sandbox.tokenUrl, {
+  return call<TokenAnswer>(sandbox.tokenUrl, {
     method: 'POST',
     headers,
     body: form.toString(),

@@ -1,39 +1,6 @@
-import type { LoggerService, ModuleMetadata } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
-import { ConfigModule } from '@app/config';
-import { ObservabilityModule } from '@app/observability';
-
-export interface LibraryModuleOptions {
-  /** The environment the configuration is read from (nothing else is). */
-  env: Record<string, string>;
-  imports: NonNullable<ModuleMetadata['imports']>;
-  /** Providers replaced by value, e.g. tiny retry delays. */
-  overrides?: [token: unknown, value: unknown][];
-  /** Where Nest `Logger` lines go; silent by default. */
-  logger?: LoggerService | false;
-}
-
-/**
- * Library modules in a Nest testing module with the real configuration and
- * observability modules around them, initialised (readiness checks and
- * breakers registered). Close it with `moduleRef.close()`.
- */
-export async function startLibraryModule(
-  options: LibraryModuleOptions,
-): Promise<TestingModule> {
-  let builder = Test.createTestingModule({
-    imports: [
-      ConfigModule.forRoot({ env: options.env }),
-      ObservabilityModule,
-      ...options.imports,
-    ],
-  });
-  for (const [token, value] of options.overrides ?? [])
-    builder = builder
-      .overrideProvider(token as string | symbol)
-      .useValue(value);
-  const moduleRef = await builder.compile();
-  moduleRef.useLogger(options.logger ?? false);
-  await moduleRef.init();
-  return moduleRef;
-}
+// Moved to the observability library's testing entry; kept here for the
+// specs and end-to-end tests that import it from test/support.
+export {
+  startLibraryModule,
+  type LibraryModuleOptions,
+} from '@app/observability/testing';

@@ -252,7 +252,7 @@ export interface HttpAnswer<T = unknown> {
 }
 
 /** One HTTP call with an optional bearer token and JSON body; the answer is read whole. */
-export async function call<T = any>(
+export async function call<T = unknown>(
   url: string,
   init: {
     method?: string;

@@ -3,7 +3,11 @@ import { inspect } from 'node:util';
 
 /** The part of `process` the handlers use: tests pass a fake. */
 export interface ProcessHooks {
-  on(event: string, listener: (...args: any[]) => void): unknown;
+  on(event: 'SIGTERM' | 'SIGINT', listener: () => void): unknown;
+  on(
+    event: 'uncaughtException' | 'unhandledRejection',
+    listener: (error: unknown) => void,
+  ): unknown;
   exit(code: number): void;
   exitCode?: number | string | null;
 }

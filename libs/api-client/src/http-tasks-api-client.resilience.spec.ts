@@ -8,7 +8,7 @@ import {
   scriptedEnvironment,
 } from '../../../test/support/scripted-token-endpoint.js';
 import { taskDocument } from '../../../test/support/task-documents.js';
-import { apiError, startApiClientModule } from './api-client.testing.js';
+import { apiError, startApiClientModule } from './testing/index.js';
 import type { ApiRetryBackoff } from './api-resilience.js';
 import { TasksApiClient } from './tasks-api-client.js';
 

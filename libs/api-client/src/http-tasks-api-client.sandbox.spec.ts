@@ -1,7 +1,7 @@
 import type { TestingModule } from '@nestjs/testing';
 import { type Sandbox, startSandbox } from '../../../test/support/sandbox.js';
 import { connectionEnvironment } from '../../../test/support/service-against-sandbox.js';
-import { startApiClientModule } from './api-client.testing.js';
+import { startApiClientModule } from './testing/index.js';
 import { TasksApiClient } from './tasks-api-client.js';
 
 /** The client against the sandbox: a real tasks API behind a real issuer. */

@@ -12,7 +12,7 @@ import {
   pendingPageChunks,
   taskDocument,
 } from '../../../test/support/task-documents.js';
-import { apiError, startApiClientModule } from './api-client.testing.js';
+import { apiError, startApiClientModule } from './testing/index.js';
 import { MAX_TASK_BYTES } from './task-page.js';
 import { TasksApiClient } from './tasks-api-client.js';
 

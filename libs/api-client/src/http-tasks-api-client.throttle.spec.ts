@@ -11,9 +11,11 @@ import {
 } from '../../../test/support/scripted-token-endpoint.js';
 import { taskDocument } from '../../../test/support/task-documents.js';
 import { ApiClientModule } from './api-client.module.js';
-import { QUICK_API_BACKOFF, apiError } from './api-client.testing.js';
-import { API_RATE_LIMIT_GATE } from './api-rate-limit.js';
-import { API_RETRY_BACKOFF } from './api-resilience.js';
+import { QUICK_API_BACKOFF, apiError } from './testing/index.js';
+import {
+  API_RATE_LIMIT_GATE,
+  API_RETRY_BACKOFF,
+} from './api-client.constants.js';
 import { TasksApiClient } from './tasks-api-client.js';
 
 const PENDING = 'GET /api/ai-tasks/pending';

@@ -9,8 +9,8 @@ export {
   type TaskPage,
   type TaskState,
 } from './tasks-api-client.js';
+export { API_RETRY_BACKOFF } from './api-client.constants.js';
 export {
-  API_RETRY_BACKOFF,
   DEFAULT_API_RETRY_BACKOFF,
   type ApiRetryBackoff,
 } from './api-resilience.js';

@@ -7,7 +7,7 @@ import {
   scriptedEnvironment,
 } from '../../../test/support/scripted-token-endpoint.js';
 import { taskDocument } from '../../../test/support/task-documents.js';
-import { startApiClientModule } from './api-client.testing.js';
+import { startApiClientModule } from './testing/index.js';
 import { TasksApiClient } from './tasks-api-client.js';
 
 const PENDING = 'GET /api/ai-tasks/pending';

@@ -1,3 +1,4 @@
+import { UpstreamError } from '@app/resilience';
 import type { ResultVector } from './request-body.js';
 
 export type TaskState = 'pending' | 'in_progress' | 'succeeded' | 'failed';
@@ -47,7 +48,7 @@ export type TasksApiErrorKind = 'outage' | 'refused' | 'gone';
  * An API call that did not succeed after the client's own policy (timeout,
  * retries, breaker, one token renewal, rate-limit pauses).
  */
-export class TasksApiError extends Error {
+export class TasksApiError extends UpstreamError {
   constructor(
     message: string,
     readonly kind: TasksApiErrorKind,

@@ -2,12 +2,13 @@ import { HttpModule } from '@nestjs/axios';
 import { Module } from '@nestjs/common';
 import { RateLimitGate } from '@app/resilience';
 import { OAuth2TokenProvider } from './oauth2-token-provider.js';
-import { AUTH_RATE_LIMIT_GATE, TokenEndpoint } from './token-endpoint.js';
 import {
-  DEFAULT_TOKEN_RETRY_BACKOFF,
+  AUTH_RATE_LIMIT_GATE,
   TOKEN_CLOCK,
   TOKEN_RETRY_BACKOFF,
-} from './token-options.js';
+} from './auth.constants.js';
+import { TokenEndpoint } from './token-endpoint.js';
+import { DEFAULT_TOKEN_RETRY_BACKOFF } from './token-options.js';
 import { TokenProvider } from './token-provider.js';
 
 /**

@@ -7,7 +7,7 @@ import {
 } from '../../../test/support/sandbox.js';
 import { connectionEnvironment } from '../../../test/support/service-against-sandbox.js';
 import { AuthModule } from './auth.module.js';
-import { TOKEN_CLOCK, TOKEN_RETRY_BACKOFF } from './token-options.js';
+import { TOKEN_CLOCK, TOKEN_RETRY_BACKOFF } from './auth.constants.js';
 import { TokenEndpointError, TokenProvider } from './token-provider.js';
 
 /** The token provider against the sandbox's real OAuth2 server (oidc-provider). */

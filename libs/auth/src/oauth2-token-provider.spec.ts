@@ -9,8 +9,11 @@ import {
 import { AuthModule } from './auth.module.js';
 import { renewalMargin } from './oauth2-token-provider.js';
 import { RateLimitGate } from '@app/resilience';
-import { AUTH_RATE_LIMIT_GATE } from './token-endpoint.js';
-import { TOKEN_CLOCK, TOKEN_RETRY_BACKOFF } from './token-options.js';
+import {
+  AUTH_RATE_LIMIT_GATE,
+  TOKEN_CLOCK,
+  TOKEN_RETRY_BACKOFF,
+} from './auth.constants.js';
 import { TokenEndpointError, TokenProvider } from './token-provider.js';
 
 const CLIENT_ID = 'processor id';

@@ -2,26 +2,22 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import {
   BrokenCircuitError,
   type CircuitBreakerPolicy,
-  ConsecutiveBreaker,
-  ExponentialBackoff,
-  type RetryPolicy,
+  type IPolicy,
   TaskCancelledError,
   type TimeoutPolicy,
-  TimeoutStrategy,
-  circuitBreaker,
-  handleWhen,
-  retry,
-  timeout,
 } from 'cockatiel';
 import { ServiceConfig } from '@app/config';
 import { BreakerMonitor, ReadinessRegistry } from '@app/observability';
-import { type IssuedToken, TokenEndpoint } from './token-endpoint.js';
 import {
-  type Clock,
-  TOKEN_CLOCK,
-  TOKEN_RETRY_BACKOFF,
-  type TokenRetryBackoff,
-} from './token-options.js';
+  attemptTimeout,
+  isTransient,
+  lastFailureText,
+  messageOf,
+  upstreamPolicies,
+} from '@app/resilience';
+import { type IssuedToken, TokenEndpoint } from './token-endpoint.js';
+import { TOKEN_CLOCK, TOKEN_RETRY_BACKOFF } from './auth.constants.js';
+import { type Clock, type TokenRetryBackoff } from './token-options.js';
 import { TokenEndpointError, TokenProvider } from './token-provider.js';
 
 /**
@@ -38,17 +34,9 @@ interface CachedToken {
   expiresAt: number;
 }
 
-const isTransient = (error: unknown): boolean =>
-  error instanceof TokenEndpointError && error.transient;
-
 /** A 429 says the issuer is up: it is waited out (the rate-limit gate), never counted by the breaker. */
 const isBreakerFailure = (error: unknown): boolean =>
   error instanceof TokenEndpointError && !error.throttled;
-
-const reasonOf = (failure: { error: unknown } | { value: unknown }) =>
-  'error' in failure && failure.error instanceof Error
-    ? failure.error.message
-    : 'unknown failure';
 
 /**
  * Client-credentials tokens for the tasks API (docs/contract.md §2), cached until
@@ -60,7 +48,8 @@ const reasonOf = (failure: { error: unknown } | { value: unknown }) =>
 @Injectable()
 export class OAuth2TokenProvider extends TokenProvider implements OnModuleInit {
   private readonly logger = new Logger(TokenProvider.name);
-  private readonly retry: RetryPolicy;
+  /** Retries (transient failures only) around the breaker. */
+  private readonly policy: IPolicy;
   private readonly breaker: CircuitBreakerPolicy;
   private readonly timeout: TimeoutPolicy;
   private cached?: CachedToken;
@@ -75,28 +64,21 @@ export class OAuth2TokenProvider extends TokenProvider implements OnModuleInit {
     @Inject(TOKEN_CLOCK) private readonly now: Clock,
   ) {
     super();
-    const { maxRetries, breakerThreshold, breakerResetMs } = config.resilience;
-    this.retry = retry(handleWhen(isTransient), {
-      maxAttempts: maxRetries,
-      backoff: new ExponentialBackoff({
-        initialDelay: backoff.initialDelayMs,
-        maxDelay: backoff.maxDelayMs,
-      }),
-    });
-    this.retry.onRetry(({ delay, attempt, ...failure }) =>
-      this.logger.warn(
-        `token request failed (${reasonOf(failure)}); retry ${attempt} of ${maxRetries} in ${Math.round(delay)} ms`,
-      ),
+    const policies = upstreamPolicies(
+      {
+        service: 'auth',
+        settings: config.resilience,
+        delays: backoff,
+        isRetryable: isTransient,
+        isBreakerFailure,
+        logger: this.logger,
+        describe: (error) => `token request failed (${messageOf(error)})`,
+      },
+      breakers,
     );
-    this.breaker = circuitBreaker(handleWhen(isBreakerFailure), {
-      halfOpenAfter: breakerResetMs,
-      breaker: new ConsecutiveBreaker(breakerThreshold),
-    });
-    this.timeout = timeout(
-      config.auth.requestTimeoutMs,
-      TimeoutStrategy.Aggressive,
-    );
-    breakers.watch('auth', this.breaker);
+    this.policy = policies.retryThroughBreaker;
+    this.breaker = policies.breaker;
+    this.timeout = attemptTimeout(config.auth.requestTimeoutMs);
   }
 
   onModuleInit(): void {
@@ -128,9 +110,7 @@ export class OAuth2TokenProvider extends TokenProvider implements OnModuleInit {
     const requestedAt = this.now();
     let issued: IssuedToken;
     try {
-      issued = await this.retry.execute(() =>
-        this.breaker.execute(() => this.attempt()),
-      );
+      issued = await this.policy.execute(() => this.attempt());
     } catch (error) {
       throw this.explain(error);
     }
@@ -164,11 +144,8 @@ export class OAuth2TokenProvider extends TokenProvider implements OnModuleInit {
 
   private explain(error: unknown): TokenEndpointError {
     if (error instanceof BrokenCircuitError) {
-      const last = this.breaker.lastFailure;
       return new TokenEndpointError(
-        `the token endpoint is not called while its circuit breaker is open${
-          last ? ` (last failure: ${reasonOf(last)})` : ''
-        }`,
+        `the token endpoint is not called while its circuit breaker is open${lastFailureText(this.breaker)}`,
         true,
       );
     }
@@ -176,7 +153,7 @@ export class OAuth2TokenProvider extends TokenProvider implements OnModuleInit {
       error instanceof TokenEndpointError
         ? error
         : new TokenEndpointError(
-            `the token request failed unexpectedly (${error instanceof Error ? error.message : String(error)})`,
+            `the token request failed unexpectedly (${messageOf(error)})`,
             true,
           );
     this.logger.warn(`could not obtain an access token: ${failure.message}`);

@@ -4,8 +4,13 @@ import { isAxiosError } from 'axios';
 import type { Counter } from 'prom-client';
 import { ServiceConfig } from '@app/config';
 import { InjectMetric, METRIC, ThrottleMonitor } from '@app/observability';
-import { type AnswerHeaders, RateLimitGate } from '@app/resilience';
+import {
+  type AnswerHeaders,
+  RateLimitGate,
+  formatDuration,
+} from '@app/resilience';
 import { TokenEndpointError } from './token-provider.js';
+import { AUTH_RATE_LIMIT_GATE } from './auth.constants.js';
 
 /** What one successful token request yields. */
 export interface IssuedToken {
@@ -16,16 +21,9 @@ export interface IssuedToken {
 
 const MAX_ANSWER_BYTES = 256 * 1024;
 
-/** Injection token of the token endpoint's `RateLimitGate`. */
-export const AUTH_RATE_LIMIT_GATE = Symbol('AUTH_RATE_LIMIT_GATE');
-
 /** Where Ory (fosite) says which method the client is registered with. */
 const AUTH_METHOD_MISMATCH =
   /supports client authentication method '([a-z_]+)', but method '([a-z_]+)' was requested/;
-
-/** `30 s`, or `1500 ms` when not a whole number of seconds. */
-export const formatDuration = (ms: number): string =>
-  ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 
 /** RFC 6749 §2.3.1: id and secret are form-urlencoded before Basic encoding. */
 const formEncode = (value: string): string =>

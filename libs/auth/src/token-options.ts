@@ -1,12 +1,7 @@
-/** Delays between retries of a failed token request. */
-export interface TokenRetryBackoff {
-  /** First delay; each further retry waits up to twice as long, with jitter. */
-  initialDelayMs: number;
-  maxDelayMs: number;
-}
+import type { BackoffDelays } from '@app/resilience';
 
-/** Injection token of the `TokenRetryBackoff`; tests provide tiny delays. */
-export const TOKEN_RETRY_BACKOFF = Symbol('TOKEN_RETRY_BACKOFF');
+/** Delays between retries of a failed token request. */
+export type TokenRetryBackoff = BackoffDelays;
 
 export const DEFAULT_TOKEN_RETRY_BACKOFF: TokenRetryBackoff = {
   initialDelayMs: 200,
@@ -15,6 +10,3 @@ export const DEFAULT_TOKEN_RETRY_BACKOFF: TokenRetryBackoff = {
 
 /** Milliseconds since the epoch; decides when a cached token is renewed. */
 export type Clock = () => number;
-
-/** Injection token of the token cache's `Clock`; tests move time forward. */
-export const TOKEN_CLOCK = Symbol('TOKEN_CLOCK');

@@ -1,5 +1,7 @@
+import { UpstreamError } from '@app/resilience';
+
 /** The token endpoint refused or failed; the message never contains a secret. */
-export class TokenEndpointError extends Error {
+export class TokenEndpointError extends UpstreamError {
   constructor(
     message: string,
     /** False when retrying cannot help (credentials refused, bad request). */

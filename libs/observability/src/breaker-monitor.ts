@@ -23,7 +23,8 @@ const DESCRIPTION: Record<CircuitState, string> = {
 
 /**
  * Follows a cockatiel breaker: each transition is logged once and mirrored
- * in `circuit_breaker_state{service}`.
+ * in `circuit_breaker_state{service}`. `upstreamPolicies` (`@app/resilience`)
+ * registers every breaker it builds; this library does not import that one.
  */
 @Injectable()
 export class BreakerMonitor {

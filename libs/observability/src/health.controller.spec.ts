@@ -15,6 +15,21 @@ const ENV = {
   OAUTH2_CLIENT_SECRET: 'secret',
 };
 
+/** One indicator's entry in a terminus answer. */
+interface IndicatorResult {
+  status: 'up' | 'down';
+  reason?: string;
+  [detail: string]: unknown;
+}
+
+/** The JSON body terminus answers `/health` and `/ready` with. */
+interface HealthBody {
+  status: 'ok' | 'error';
+  info: Record<string, IndicatorResult>;
+  error: Record<string, IndicatorResult>;
+  details: Record<string, IndicatorResult>;
+}
+
 /** Blocks the event loop, as a runaway synchronous computation would. */
 function blockEventLoop(ms: number): void {
   const until = performance.now() + ms;
@@ -44,7 +59,10 @@ describe('/health and /ready', () => {
 
   const get = async (path: string) => {
     const response = await fetch(`${url.replace('[::1]', '127.0.0.1')}${path}`);
-    return { status: response.status, body: (await response.json()) as any };
+    return {
+      status: response.status,
+      body: (await response.json()) as HealthBody,
+    };
   };
 
   it('/health is up with the event loop measured, and 503 naming event_loop after a stall', async () => {

@@ -1,15 +1,22 @@
 export { ProcessorsModule } from './processors.module.js';
+export { ProcessorRegistry } from './processor-registry.js';
 export {
-  ProcessorRegistry,
+  ProcessorFailurePolicy,
   UNEXPECTED_ERROR_ATTEMPTS,
-} from './processor-registry.js';
+} from './processor-failure-policy.js';
 export {
-  RegisterTaskProcessor,
+  TaskProcessor,
+  TaskProcessorHost,
   type ProcessableTask,
   type ProcessingResult,
   type ResultVector,
-  type TaskProcessor,
   type TokenUsage,
 } from './task-processor.js';
+export { TASK_PROCESSORS } from './processors.constants.js';
+export {
+  InvalidTaskProcessorError,
+  type TaskProcessorMap,
+  type TaskProcessorRef,
+} from './task-processors.js';
 export { FAILURE_CODE } from './failure-codes.js';
 export { canonicalTaskType } from './task-type.js';

@@ -1,35 +1,34 @@
-import { Injectable, Module } from '@nestjs/common';
+import { Inject, Injectable, Module, Scope } from '@nestjs/common';
 import {
   FAILURE_CODE,
-  RegisterTaskProcessor,
+  TASK_PROCESSORS,
+  TaskProcessor,
+  TaskProcessorHost,
   UNEXPECTED_ERROR_ATTEMPTS,
   type ProcessableTask,
   type ProcessingResult,
-  type TaskProcessor,
+  type TaskProcessorMap,
 } from '@app/processors';
-import { logged, startProcessors } from './processors.testing.js';
+import { logged, startProcessors } from './testing/index.js';
 
-// --- An extension, written exactly as docs/extending.md shows it. ---
+// --- An extension module, as docs/extending.md has one written. ---
 
+/** A collaborator, injected as any provider is. */
 @Injectable()
-class TextStatistics {
-  /** [words, characters] */
-  measure(text: string): number[] {
-    const words = text.split(/\s+/).filter(Boolean).length;
-    return [words, text.length];
+class WordCounter {
+  count(text: string): number {
+    return text.split(/\s+/).filter(Boolean).length;
   }
 }
 
-@Injectable()
-@RegisterTaskProcessor()
-class TextStatsProcessor implements TaskProcessor {
-  readonly taskTypes = ['text_stats'];
+@TaskProcessor('word_count', 'word-count')
+class WordCountProcessor extends TaskProcessorHost {
+  constructor(private readonly counter: WordCounter) {
+    super();
+  }
 
-  constructor(private readonly statistics: TextStatistics) {}
-
-  process(task: ProcessableTask): Promise<ProcessingResult> {
-    const { content } = task;
-    if (typeof content !== 'string') {
+  override process(task: ProcessableTask): Promise<ProcessingResult> {
+    if (typeof task.content !== 'string') {
       return Promise.resolve({
         status: 'failed',
         code: 'invalid_content',
@@ -38,23 +37,19 @@ class TextStatsProcessor implements TaskProcessor {
     }
     return Promise.resolve({
       status: 'succeeded',
-      result: this.statistics.measure(content),
+      result: [this.counter.count(task.content)],
     });
   }
 }
 
-@Module({
-  providers: [TextStatistics, TextStatsProcessor],
-})
-class TextStatsModule {}
+@Module({ providers: [WordCounter, WordCountProcessor] })
+class WordCountModule {}
 
 // --- Misbehaving processors. ---
 
-@Injectable()
-@RegisterTaskProcessor()
-class BuggyProcessor implements TaskProcessor {
-  readonly taskTypes = ['buggy'];
-  process(): Promise<ProcessingResult> {
+@TaskProcessor('buggy')
+class BuggyProcessor extends TaskProcessorHost {
+  override process(): Promise<ProcessingResult> {
     return Promise.reject(
       new TypeError("Cannot read properties of undefined (reading 'x')"),
     );
@@ -65,51 +60,161 @@ class UpstreamDown extends Error {
   readonly transient = true;
 }
 
-@Injectable()
-@RegisterTaskProcessor()
-class FlakyUpstreamProcessor implements TaskProcessor {
-  readonly taskTypes = ['flaky_upstream'];
-  process(): Promise<ProcessingResult> {
+@TaskProcessor('flaky_upstream')
+class FlakyUpstreamProcessor extends TaskProcessorHost {
+  override process(): Promise<ProcessingResult> {
     return Promise.reject(new UpstreamDown('upstream answered 503'));
   }
 }
 
-@Module({
-  providers: [BuggyProcessor, FlakyUpstreamProcessor],
-})
+@Module({ providers: [BuggyProcessor, FlakyUpstreamProcessor] })
 class MisbehavingModule {}
 
-@Injectable()
-@RegisterTaskProcessor()
-class SecondEmbeddingProcessor implements TaskProcessor {
-  readonly taskTypes = ['TEXT-EMBEDDING'];
+// --- Declarations start-up refuses. ---
+
+@TaskProcessor('TEXT-EMBEDDING')
+class SecondEmbeddingProcessor extends TaskProcessorHost {
+  override process(): Promise<ProcessingResult> {
+    return Promise.resolve({ status: 'succeeded', result: [] });
+  }
+}
+
+/** Has the method, not the base class: the compiler lets it through, start-up does not. */
+@TaskProcessor('look_alike')
+class LookAlikeProcessor {
   process(): Promise<ProcessingResult> {
     return Promise.resolve({ status: 'succeeded', result: [] });
   }
 }
 
+// @ts-expect-error: as JavaScript, or a cast, could declare it.
+class NoProcessProcessor extends TaskProcessorHost {}
+TaskProcessor('no_process')(NoProcessProcessor);
+
+@Injectable({ scope: Scope.REQUEST })
+@TaskProcessor('per_request')
+class RequestScopedProcessor extends TaskProcessorHost {
+  override process(): Promise<ProcessingResult> {
+    return Promise.resolve({ status: 'succeeded', result: [] });
+  }
+}
+
+@Injectable({ scope: Scope.TRANSIENT })
+@TaskProcessor('per_injection')
+class TransientProcessor extends TaskProcessorHost {
+  override process(): Promise<ProcessingResult> {
+    return Promise.resolve({ status: 'succeeded', result: [] });
+  }
+}
+
+@Injectable({ scope: Scope.REQUEST })
+class RequestContext {}
+
+/** Default scope, made request-scoped by what it injects. */
+@TaskProcessor('per_request_too')
+class ImplicitlyRequestScopedProcessor extends TaskProcessorHost {
+  constructor(readonly context: RequestContext) {
+    super();
+  }
+
+  override process(): Promise<ProcessingResult> {
+    return Promise.resolve({ status: 'succeeded', result: [] });
+  }
+}
+
+const moduleOf = (...providers: NonNullable<Module['providers']>) => {
+  @Module({ providers })
+  class ExtensionModule {}
+  return ExtensionModule;
+};
+type Module = Parameters<typeof Module>[0];
+
+// --- A processor built late: after the TASK_PROCESSORS factory ran. ---
+
+const SLOW_CONNECTION = Symbol('SLOW_CONNECTION');
+
+@TaskProcessor('slow_start')
+class SlowStartProcessor extends TaskProcessorHost {
+  constructor(@Inject(SLOW_CONNECTION) private readonly connection: string) {
+    super();
+  }
+
+  override process(): Promise<ProcessingResult> {
+    return Promise.resolve({
+      status: 'succeeded',
+      result: [this.connection.length],
+    });
+  }
+}
+
 @Module({
-  providers: [SecondEmbeddingProcessor],
+  providers: [
+    {
+      provide: SLOW_CONNECTION,
+      // Like a client that connects before it is provided.
+      useFactory: () =>
+        new Promise<string>((resolve) => setTimeout(resolve, 50, 'open')),
+    },
+    SlowStartProcessor,
+  ],
 })
-class ClashingModule {}
+class SlowStartModule {}
 
 describe('ProcessorRegistry', () => {
   it('routes to a processor that an imported module provides', async () => {
     const { app, registry, process, logs } = await startProcessors({
-      imports: [TextStatsModule],
+      imports: [WordCountModule],
     });
-    expect(registry.taskTypes.sort()).toEqual(['text_embedding', 'text_stats']);
-    await expect(process('two words', 'text_stats')).resolves.toEqual({
+    expect(registry.taskTypes).toEqual(
+      expect.arrayContaining(['text_embedding', 'word_count']),
+    );
+    await expect(process('two words', 'word_count')).resolves.toEqual({
       status: 'succeeded',
-      result: [2, 9],
+      result: [2],
     });
-    await expect(process(42, 'text-stats')).resolves.toMatchObject({
+    await expect(process(42, 'Word-Count')).resolves.toMatchObject({
       status: 'failed',
       code: 'invalid_content',
     });
-    expect(logged(logs, 'log').join('\n')).toContain(
-      'task processors: text_embedding -> TextEmbeddingProcessor, text_stats -> TextStatsProcessor',
+    // One line, sorted by type, under the registry's name as ever.
+    const [, table] = logs
+      .containing('task processors: ')
+      .map((line) => /^log task processors: (.*) ProcessorRegistry$/.exec(line))
+      .find(Boolean)!;
+    const routes = table.split(', ');
+    expect(routes).toEqual([...routes].sort());
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        'text_embedding -> TextEmbeddingProcessor',
+        'word_count -> WordCountProcessor',
+      ]),
     );
+    await app.close();
+  });
+
+  it('gives TASK_PROCESSORS as a map of canonical type to processor', async () => {
+    const { app } = await startProcessors({ imports: [WordCountModule] });
+    const processors = app.get<TaskProcessorMap>(TASK_PROCESSORS);
+    expect(processors.get('word_count')?.name).toBe('WordCountProcessor');
+    expect(processors.get('word_count')?.instance).toBe(
+      app.get(WordCountProcessor),
+    );
+    // Both spellings of the decorator are one entry.
+    expect(processors.has('word-count')).toBe(false);
+    expect(processors.get('text_embedding')?.name).toBe(
+      'TextEmbeddingProcessor',
+    );
+    await app.close();
+  });
+
+  it('routes to a processor built after the map was made', async () => {
+    const { app, process } = await startProcessors({
+      imports: [SlowStartModule],
+    });
+    await expect(process(null, 'slow_start')).resolves.toEqual({
+      status: 'succeeded',
+      result: [4],
+    });
     await app.close();
   });
 
@@ -123,13 +228,15 @@ describe('ProcessorRegistry', () => {
   });
 
   it('fails a task type nobody handles with unsupported_task_type', async () => {
-    const { app, process } = await startProcessors();
+    const { app, registry, process } = await startProcessors();
+    expect(registry.taskTypes).toContain('text_embedding');
     await expect(process('x', 'image_caption')).resolves.toEqual({
       status: 'failed',
       code: FAILURE_CODE.unsupportedTaskType,
-      message:
-        'no processor handles task type "image_caption" (this service handles: text_embedding)',
+      message: `no processor handles task type "image_caption" (this service handles: ${registry.taskTypes.join(', ')})`,
     });
+    expect(registry.handles('IMAGE-CAPTION')).toBe(false);
+    expect(registry.handles('TEXT-EMBEDDING')).toBe(true);
     await app.close();
   });
 
@@ -141,8 +248,11 @@ describe('ProcessorRegistry', () => {
     for (let attempt = 1; attempt <= UNEXPECTED_ERROR_ATTEMPTS; attempt++) {
       outcomes.push(await process({}, 'buggy', 'task-a'));
     }
-    expect(outcomes.slice(0, -1).map((o) => o.status)).toEqual(
-      Array(UNEXPECTED_ERROR_ATTEMPTS - 1).fill('transient'),
+    expect(outcomes.slice(0, -1)).toEqual(
+      Array.from({ length: UNEXPECTED_ERROR_ATTEMPTS - 1 }, (_, i) => ({
+        status: 'transient',
+        reason: `unexpected error, attempt ${i + 1} of ${UNEXPECTED_ERROR_ATTEMPTS}: TypeError: Cannot read properties of undefined (reading 'x')`,
+      })),
     );
     expect(outcomes.at(-1)).toEqual({
       status: 'failed',
@@ -153,14 +263,18 @@ describe('ProcessorRegistry', () => {
     await expect(process({}, 'buggy', 'task-b')).resolves.toMatchObject({
       status: 'transient',
     });
-    expect(logged(logs, 'error').join('\n')).toContain(
-      'BuggyProcessor threw on task task-a',
-    );
+    const errors = logged(logs, 'error').join('\n');
+    for (let attempt = 1; attempt <= UNEXPECTED_ERROR_ATTEMPTS; attempt++) {
+      expect(errors).toContain(
+        `BuggyProcessor threw on task task-a (attempt ${attempt} of ${UNEXPECTED_ERROR_ATTEMPTS})`,
+      );
+    }
+    expect(errors).toContain("taskId: 'task-a'");
     await app.close();
   });
 
   it('never fails a task for an outage that escaped its processor', async () => {
-    const { app, process } = await startProcessors({
+    const { app, process, logs } = await startProcessors({
       imports: [MisbehavingModule],
     });
     for (let attempt = 0; attempt < UNEXPECTED_ERROR_ATTEMPTS + 2; attempt++) {
@@ -169,14 +283,52 @@ describe('ProcessorRegistry', () => {
         reason: 'Error: upstream answered 503',
       });
     }
+    expect(logged(logs, 'warn').join('\n')).toContain(
+      'FlakyUpstreamProcessor threw on task task-c: Error: upstream answered 503 (released)',
+    );
     await app.close();
   });
 
   it('refuses to start when two processors claim the same type', async () => {
     await expect(
-      startProcessors({ imports: [ClashingModule] }),
+      startProcessors({ imports: [moduleOf(SecondEmbeddingProcessor)] }),
     ).rejects.toThrow(
       'task type "text_embedding" is claimed by both SecondEmbeddingProcessor and TextEmbeddingProcessor',
     );
   });
+
+  it.each([
+    {
+      target: LookAlikeProcessor,
+      message:
+        'LookAlikeProcessor is marked @TaskProcessor() but does not extend TaskProcessorHost',
+    },
+    {
+      target: NoProcessProcessor,
+      message:
+        'NoProcessProcessor is marked @TaskProcessor() but has no process(task) method',
+    },
+  ])(
+    'refuses to start with $target.name, marked but not a processor',
+    async ({ target, message }) => {
+      await expect(
+        startProcessors({ imports: [moduleOf(target)] }),
+      ).rejects.toThrow(message);
+    },
+  );
+
+  it.each([
+    { target: RequestScopedProcessor, also: [] },
+    { target: TransientProcessor, also: [] },
+    { target: ImplicitlyRequestScopedProcessor, also: [RequestContext] },
+  ])(
+    'refuses to start with $target.name, which is not a singleton',
+    async ({ target, also }) => {
+      await expect(
+        startProcessors({ imports: [moduleOf(target, ...also)] }),
+      ).rejects.toThrow(
+        `task processor ${target.name} must be a singleton (default scope), not request-scoped or transient`,
+      );
+    },
+  );
 });

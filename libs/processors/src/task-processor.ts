@@ -1,5 +1,3 @@
-import { DiscoveryService } from '@nestjs/core';
-
 /** What a processor needs of a task: the API client's `Task` fits. */
 export interface ProcessableTask {
   id: string;
@@ -29,26 +27,19 @@ export type ProcessingResult =
   | { status: 'failed'; code: string; message: string }
   | { status: 'transient'; reason: string };
 
-/** A processor handles one or more task types. */
-export interface TaskProcessor {
-  /** Spellings differing only in `-`/`_` and case are the same type. */
-  readonly taskTypes: readonly string[];
+/**
+ * The base class of every task processor, as @nestjs/bullmq's `WorkerHost`
+ * is of every `@Processor()`. A class rather than an interface because
+ * interfaces do not exist at run time: start-up checks that each class
+ * marked `@TaskProcessor()` extends this one, and names it when it does not.
+ */
+export abstract class TaskProcessorHost {
   /**
-   * Answers a result for every task it is given. Throwing is a bug: the
-   * registry releases the task, and fails it after a few such throws.
+   * Answers a result for every task it is given. Throwing is a bug: the task
+   * is released, and failed after a few such throws (ProcessorFailurePolicy).
    */
-  process(task: ProcessableTask): Promise<ProcessingResult>;
+  abstract process(task: ProcessableTask): Promise<ProcessingResult>;
 }
 
-/**
- * Marks a provider class as a task processor: the registry finds every
- * provider so marked, in any module of the application, at start-up.
- *
- *     @Injectable()
- *     @RegisterTaskProcessor()
- *     export class ReverseTextProcessor implements TaskProcessor { ... }
- *
- * Nest has no multi-providers; this is its idiomatic stand-in
- * (`DiscoveryService.createDecorator`). See docs/extending.md.
- */
-export const RegisterTaskProcessor = DiscoveryService.createDecorator<void>();
+// A processor's file needs the decorator with the rest: one import.
+export { TaskProcessor } from './task-processor.decorator.js';

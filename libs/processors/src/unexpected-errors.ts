@@ -3,6 +3,7 @@ import {
   isBulkheadRejectedError,
   isTaskCancelledError,
 } from 'cockatiel';
+import { isTransient } from '@app/resilience';
 
 const NETWORK_ERROR_CODES = new Set([
   'ECONNRESET',
@@ -28,9 +29,10 @@ const codeOf = (error: unknown): unknown =>
 
 /**
  * True for errors that say "not now" rather than "this is wrong": network
- * failures, cockatiel's fail-fast errors, and any error carrying
- * `transient: true` (the convention of this code base's client errors).
- * A processor that lets one of these escape still never fails a task.
+ * failures, cockatiel's fail-fast errors, and transient errors
+ * (`isTransient`: a transient `UpstreamError`, or any error marked
+ * `transient: true`). A processor that lets one of these escape still
+ * never fails a task.
  */
 export function looksLikeOutage(error: unknown): boolean {
   if (
@@ -40,42 +42,10 @@ export function looksLikeOutage(error: unknown): boolean {
   ) {
     return true;
   }
-  if (
-    typeof error === 'object' &&
-    error !== null &&
-    (error as { transient?: unknown }).transient === true
-  ) {
-    return true;
-  }
+  if (isTransient(error)) return true;
   const code = codeOf(error);
   return typeof code === 'string' && NETWORK_ERROR_CODES.has(code);
 }
 
 export const describeError = (error: unknown): string =>
   error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-
-/**
- * Counts unexpected throws per task, so that a processor bug fails a task
- * after a few attempts instead of releasing it forever. Bounded: the
- * oldest entries are forgotten first.
- */
-export class StrikeCounter {
-  private readonly strikes = new Map<string, number>();
-
-  constructor(private readonly capacity: number) {}
-
-  /** Records one more strike and answers the total. */
-  add(id: string): number {
-    const count = (this.strikes.get(id) ?? 0) + 1;
-    this.strikes.delete(id);
-    this.strikes.set(id, count);
-    if (this.strikes.size > this.capacity) {
-      this.strikes.delete(this.strikes.keys().next().value!);
-    }
-    return count;
-  }
-
-  clear(id: string): void {
-    this.strikes.delete(id);
-  }
-}

@@ -1,7 +1,22 @@
+export { type AnswerHeaders, type AnyAnswerHeaders } from './answer-headers.js';
+export {
+  type BackoffDelays,
+  equalJitterBackoff,
+  retryAfterBackoff,
+} from './backoff.js';
+export { formatDuration, messageOf } from './error-text.js';
 export {
   RateLimitGate,
-  type AnswerHeaders,
   type RateLimitGateListener,
   type RateLimitGateOptions,
 } from './rate-limit-gate.js';
-export { parseRetryAfter } from './retry-after.js';
+export { parseRetryAfter, retryAfterMs } from './retry-after.js';
+export { UpstreamError, isTransient } from './upstream-error.js';
+export {
+  type ResilienceSettings,
+  type UpstreamPolicies,
+  type UpstreamPolicyOptions,
+  attemptTimeout,
+  lastFailureText,
+  upstreamPolicies,
+} from './upstream-policies.js';

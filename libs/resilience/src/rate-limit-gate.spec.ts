@@ -74,6 +74,13 @@ describe('RateLimitGate', () => {
     expect(gate.pauseRemainingMs()).toBe(0);
   });
 
+  it('reads retry-after-ms before Retry-After, as every client of this library does', async () => {
+    const { gate } = fakeGate();
+    await gate.acquire();
+    gate.observe(429, { 'retry-after-ms': '1500', 'retry-after': '2' });
+    expect(gate.pauseRemainingMs()).toBe(1500);
+  });
+
   it('falls back to X-RateLimit-Reset, then to one second, when a 429 names no time', async () => {
     const { gate } = fakeGate();
     await gate.acquire();

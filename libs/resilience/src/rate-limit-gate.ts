@@ -1,8 +1,6 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import { parseRetryAfter } from './retry-after.js';
-
-/** Answer headers as undici and axios give them. */
-export type AnswerHeaders = Record<string, string | string[] | undefined>;
+import { type AnswerHeaders, headerValue } from './answer-headers.js';
+import { retryAfterMs } from './retry-after.js';
 
 export interface RateLimitGateOptions {
   now?: () => number;
@@ -28,8 +26,7 @@ function numberHeader(
   headers: AnswerHeaders,
   name: string,
 ): number | undefined {
-  const raw = headers[name];
-  const value = Array.isArray(raw) ? raw[0] : raw;
+  const value = headerValue(headers, name);
   if (value === undefined || value.trim() === '') return undefined;
   const parsed = Number(value);
   return Number.isFinite(parsed) && parsed >= 0 ? parsed : undefined;
@@ -138,10 +135,7 @@ export class RateLimitGate {
       resetSeconds === undefined ? undefined : resetDelayMs(resetSeconds, now);
     if (status === 429) {
       for (const listener of this.listeners) listener.throttled?.();
-      const asked = parseRetryAfter(
-        firstValue(headers['retry-after']) ?? '',
-        now,
-      );
+      const asked = retryAfterMs(headers, now);
       this.pause(now + (asked ?? resetMs ?? this.defaultPauseMs), now);
       return;
     }
@@ -196,6 +190,3 @@ export class RateLimitGate {
       for (const listener of this.listeners) listener.held?.(added);
   }
 }
-
-const firstValue = (value: string | string[] | undefined) =>
-  Array.isArray(value) ? value[0] : value;

@@ -1,6 +1,9 @@
+import { delay } from './abortable.js';
+
 /**
- * Delays of the lifecycle that are not settings of the contract. Tests
- * inject small ones; the clock is injectable so age checks are testable.
+ * Delays of the lifecycle that are not settings of the contract, and the
+ * clock and timer they are measured with. Tests inject small delays, or a
+ * manual clock whose `delay` only elapses when the test moves time on.
  */
 export interface LifecycleTimings {
   /** First wait before re-delivering a result the API did not take. */
@@ -14,6 +17,11 @@ export interface LifecycleTimings {
   /** After the grace period, how long releasing what is left may take. */
   releaseGraceMs: number;
   now: () => number;
+  /**
+   * Waits `ms` of `now`'s time; resolves false at once when `signal`
+   * aborts first. Every wait of the lifecycle goes through it.
+   */
+  delay: (ms: number, signal: AbortSignal) => Promise<boolean>;
 }
 
 export const LIFECYCLE_TIMINGS = Symbol('LIFECYCLE_TIMINGS');
@@ -25,14 +33,5 @@ export const defaultLifecycleTimings: LifecycleTimings = {
   staleSweepIntervalMs: 5 * 60_000,
   releaseGraceMs: 5_000,
   now: () => Date.now(),
+  delay,
 };
-
-/** Exponential backoff with full jitter, capped. */
-export function backoffDelay(
-  attempt: number,
-  baseMs: number,
-  maxMs: number,
-): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 20));
-  return ceiling / 2 + Math.random() * (ceiling / 2);
-}

@@ -6,6 +6,7 @@ import { startLibraryModule } from '../../../test/support/library-module.js';
 import {
   LIFECYCLE_TIMINGS,
   type LifecycleTimings,
+  defaultLifecycleTimings,
 } from './lifecycle-timings.js';
 import { StaleTaskSweeper } from './stale-task-sweeper.js';
 import { TaskRunner } from './task-runner.js';
@@ -22,6 +23,7 @@ describe('task lifecycle pieces against the sandbox', () => {
     sandbox = await startSandbox();
     now = Date.now();
     const timings: LifecycleTimings = {
+      ...defaultLifecycleTimings,
       deliveryRetryBaseMs: 1,
       deliveryRetryMaxMs: 2,
       pollRetryBaseMs: 1,

@@ -1,27 +1,31 @@
-import { Injectable, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import type { TestingModule } from '@nestjs/testing';
 import { register } from 'prom-client';
 import { TasksApiClient } from '@app/api-client';
 import { METRIC } from '@app/observability';
 import {
   type ProcessingResult,
-  RegisterTaskProcessor,
-  type TaskProcessor,
+  TaskProcessor,
+  TaskProcessorHost,
 } from '@app/processors';
 import { type Sandbox, startSandbox } from '../../../test/support/sandbox.js';
 import { connectionEnvironment } from '../../../test/support/service-against-sandbox.js';
 import { startLibraryModule } from '../../../test/support/library-module.js';
-import { LIFECYCLE_TIMINGS } from './lifecycle-timings.js';
+import {
+  LIFECYCLE_TIMINGS,
+  defaultLifecycleTimings,
+} from './lifecycle-timings.js';
 import { TaskRunner } from './task-runner.js';
 import { TasksModule } from './tasks.module.js';
 
 /** Answers a result of `content.size` float32 values: as large as a task asks. */
-@Injectable()
-@RegisterTaskProcessor()
-class SizedResultProcessor implements TaskProcessor {
-  readonly taskTypes = ['sized_result'];
-
-  process({ content }: { content: unknown }): Promise<ProcessingResult> {
+@TaskProcessor('sized_result')
+class SizedResultProcessor extends TaskProcessorHost {
+  override process({
+    content,
+  }: {
+    content: unknown;
+  }): Promise<ProcessingResult> {
     const { size } = content as { size: number };
     return Promise.resolve({
       status: 'succeeded',
@@ -64,6 +68,7 @@ describe('TaskRunner against the sandbox', () => {
         [
           LIFECYCLE_TIMINGS,
           {
+            ...defaultLifecycleTimings,
             deliveryRetryBaseMs: 1,
             deliveryRetryMaxMs: 2,
             pollRetryBaseMs: 1,

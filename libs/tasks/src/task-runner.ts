@@ -3,7 +3,6 @@ import type { Counter, Gauge, Histogram } from 'prom-client';
 import {
   ResultTooLargeError,
   type ResultVector,
-  type Task,
   TasksApiClient,
   TasksApiError,
 } from '@app/api-client';
@@ -14,18 +13,14 @@ import {
   ProcessorRegistry,
   canonicalTaskType,
 } from '@app/processors';
-import { delay, untilAborted } from './abortable.js';
+import { equalJitterBackoff } from '@app/resilience';
+import { untilAborted } from './abortable.js';
 import {
   LIFECYCLE_TIMINGS,
   type LifecycleTimings,
-  backoffDelay,
 } from './lifecycle-timings.js';
+import type { TakenTask } from './taken-task.js';
 import type { RunResult, TaskOutcome } from './task-outcome.js';
-
-/** A task to take: a valid one, or an invalid page entry that has an id and will be failed. */
-export type TakenTask =
-  | { kind: 'valid'; task: Task }
-  | { kind: 'invalid'; id: string; reasons: string[] };
 
 const describe = (error: unknown): string =>
   error instanceof Error ? error.message : String(error);
@@ -376,16 +371,17 @@ export class TaskRunner {
           if (now - serverErrorsSince >= failingAfterMs && othersAnswered)
             return { kind: 'failing', message: error.message };
         }
-        const wait = backoffDelay(
-          attempt,
-          this.timings.deliveryRetryBaseMs,
-          this.timings.deliveryRetryMaxMs,
-        );
+        // Retry n waits up to deliveryRetryBaseMs × 2^(n-1), capped.
+        const wait = equalJitterBackoff(attempt + 1, {
+          initialDelayMs: this.timings.deliveryRetryBaseMs,
+          maxDelayMs: this.timings.deliveryRetryMaxMs,
+        });
         this.logger.warn(
           log,
           `report not delivered, retrying in ${Math.round(wait)} ms: ${error.message}`,
         );
-        if (!(await delay(wait, abort))) return { kind: 'aborted', mayBeSaved };
+        if (!(await this.timings.delay(wait, abort)))
+          return { kind: 'aborted', mayBeSaved };
       }
     }
   }

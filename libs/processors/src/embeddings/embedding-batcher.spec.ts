@@ -1,6 +1,6 @@
 import { Counter, Histogram } from 'prom-client';
 import { ServiceConfig } from '@app/config';
-import { BASE_ENV } from '../processors.testing.js';
+import { BASE_ENV } from '../testing/index.js';
 import { BatchTimer } from './batch-timer.js';
 import {
   EmbeddingBatcher,

@@ -1,3 +1,4 @@
+import { UpstreamError } from '@app/resilience';
 import type { TokenUsage } from '../task-processor.js';
 
 /** One embeddings request: every input shares the model and dimensions. */
@@ -34,7 +35,7 @@ export type EmbeddingFailureKind =
   | 'unavailable';
 
 /** The only error an `EmbeddingProvider` throws for a failed request. */
-export class EmbeddingProviderError extends Error {
+export class EmbeddingProviderError extends UpstreamError {
   constructor(
     readonly kind: EmbeddingFailureKind,
     message: string,
@@ -43,12 +44,17 @@ export class EmbeddingProviderError extends Error {
     this.name = 'EmbeddingProviderError';
   }
 
+  /** The input is at fault: the same request gets the same answer. */
   get permanent(): boolean {
     return (
       this.kind === 'input_rejected' ||
       this.kind === 'unknown_model' ||
       this.kind === 'unsupported_dimensions'
     );
+  }
+
+  get transient(): boolean {
+    return !this.permanent;
   }
 }
 

@@ -4,7 +4,7 @@ import { METRIC } from '@app/observability';
 import { metricValue } from '../../../../test/support/metrics.js';
 import { OpenAiStub } from '../../../../test/support/openai-stub.js';
 import { FAILURE_CODE } from '../failure-codes.js';
-import { logged, startProcessors } from '../processors.testing.js';
+import { logged, startProcessors } from '../testing/index.js';
 import { EmbeddingProvider } from './embedding-provider.js';
 import { mockVector } from './mock-embedding-provider.js';
 

@@ -1,4 +1,5 @@
 import OpenAI, { type ClientOptions } from 'openai';
+import type { BackoffDelays } from '@app/resilience';
 
 /**
  * Builds the SDK client the OpenAI provider talks through. Injected, so
@@ -6,18 +7,15 @@ import OpenAI, { type ClientOptions } from 'openai';
  * timeout, a custom fetch).
  */
 export type OpenAiClientFactory = (options: ClientOptions) => OpenAI;
-export const OPENAI_CLIENT_FACTORY = Symbol('OPENAI_CLIENT_FACTORY');
 export const createOpenAiClient: OpenAiClientFactory = (options) =>
   new OpenAI(options);
 
-/** Pauses between attempts of one embeddings request. */
-export interface OpenAiRetryTiming {
-  /** First pause after an error without `retry-after`; doubles each time. */
-  initialDelayMs: number;
-  /** Longest pause; a `retry-after` longer than this ends the retries. */
-  maxDelayMs: number;
-}
-export const OPENAI_RETRY_TIMING = Symbol('OPENAI_RETRY_TIMING');
+/**
+ * Pauses between attempts of one embeddings request: the first after an
+ * error without `retry-after`, doubling each time up to `maxDelayMs`, which
+ * also bounds the `retry-after` waited for (a longer one ends the retries).
+ */
+export type OpenAiRetryTiming = BackoffDelays;
 export const DEFAULT_RETRY_TIMING: OpenAiRetryTiming = {
   initialDelayMs: 500,
   maxDelayMs: 60_000,

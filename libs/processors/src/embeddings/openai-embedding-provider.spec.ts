@@ -14,8 +14,7 @@ import {
   logged,
   startProcessors,
   type ProcessorsTestOptions,
-} from '../processors.testing.js';
-import { retryAfterMs } from './openai-errors.js';
+} from '../testing/index.js';
 
 const API_KEY = 'sk-test-key-0123456789';
 const MODEL = 'text-embedding-3-small';
@@ -584,24 +583,5 @@ describe('OpenAI embeddings through the SDK', () => {
         await metricValue(METRIC.breakerState, { service: 'openai' }),
       ).toBe(1);
     });
-  });
-});
-
-describe('retryAfterMs', () => {
-  const headers = (init: Record<string, string>) => new Headers(init);
-
-  it('prefers retry-after-ms, then reads seconds or an HTTP date', () => {
-    const now = Date.parse('2026-01-01T00:00:00Z');
-    expect(
-      retryAfterMs(headers({ 'retry-after-ms': '250', 'retry-after': '9' })),
-    ).toBe(250);
-    expect(retryAfterMs(headers({ 'retry-after': '2' }))).toBe(2_000);
-    expect(
-      retryAfterMs(
-        headers({ 'retry-after': 'Thu, 01 Jan 2026 00:00:05 GMT' }),
-        now,
-      ),
-    ).toBe(5_000);
-    expect(retryAfterMs(headers({}))).toBeUndefined();
   });
 });

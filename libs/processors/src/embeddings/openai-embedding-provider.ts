@@ -18,6 +18,8 @@ import {
 import {
   OPENAI_CLIENT_FACTORY,
   OPENAI_RETRY_TIMING,
+} from '../processors.constants.js';
+import {
   type OpenAiClientFactory,
   type OpenAiRetryTiming,
 } from './openai-client.js';
@@ -27,7 +29,7 @@ import {
 } from './embedding-answer.js';
 import { modelLabel } from './model-label.js';
 import { type CallFailure, classifyCall } from './openai-errors.js';
-import { openAiResilience } from './openai-resilience.js';
+import { openAiPolicies } from './openai-policies.js';
 
 /** The `status` label of `openai_requests_total` for an answer that breaks the contract. */
 const INVALID_ANSWER = 'invalid_answer';
@@ -83,22 +85,15 @@ export class OpenAiEmbeddingProvider extends EmbeddingProvider {
       timeout: timeoutMs,
       maxRetries: 0,
     });
-    const { policy, breaker, retries } = openAiResilience(
+    const { retryThroughBreaker, breaker } = openAiPolicies(
       config.resilience,
       timing,
       (error) => this.classify(error),
+      this.logger,
+      breakers,
     );
-    this.policy = policy;
+    this.policy = retryThroughBreaker;
     this.breaker = breaker;
-    breakers.watch('openai', breaker);
-    const { maxRetries } = config.resilience;
-    retries.onRetry(({ delay, attempt, ...reason }) => {
-      const why =
-        'error' in reason ? this.classify(reason.error)?.message : undefined;
-      this.logger.warn(
-        `embeddings request failed (${why ?? 'unknown error'}); retry ${attempt} of ${maxRetries} in ${Math.round(delay)} ms`,
-      );
-    });
   }
 
   async embed(request: EmbeddingRequest): Promise<EmbeddingResponse> {

@@ -3,6 +3,7 @@ import {
   APIConnectionTimeoutError,
   APIError,
 } from 'openai';
+import { retryAfterMs } from '@app/resilience';
 import type { EmbeddingFailureKind } from './embedding-provider.js';
 
 /** What one failed call to the embeddings endpoint means. */
@@ -21,21 +22,6 @@ const INPUT_REJECTED = new Set([400, 413, 422]);
 const KEY_REFUSED = new Set([401, 403]);
 const RETRYABLE = (status: number) =>
   status === 408 || status === 409 || status === 429 || status >= 500;
-
-/** `retry-after-ms` (OpenAI's, in ms) wins over `retry-after` (seconds or a date). */
-export function retryAfterMs(
-  headers: Headers | undefined,
-  now = Date.now(),
-): number | undefined {
-  const ms = Number.parseFloat(headers?.get('retry-after-ms') ?? '');
-  if (Number.isFinite(ms) && ms >= 0) return ms;
-  const value = headers?.get('retry-after');
-  if (!value) return undefined;
-  const seconds = Number.parseFloat(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
 
 const providerMessage = (error: APIError): string => {
   const body = error.error as { message?: unknown } | undefined;

@@ -7,22 +7,19 @@ import { EmbeddingProvider } from './embedding-provider.js';
 import { EmbeddingsStatus } from './embeddings-status.js';
 import { MockEmbeddingProvider } from './mock-embedding-provider.js';
 import {
-  DEFAULT_RETRY_TIMING,
   OPENAI_CLIENT_FACTORY,
   OPENAI_RETRY_TIMING,
-  createOpenAiClient,
-} from './openai-client.js';
+  START_TOKEN_COUNT_THREAD,
+  TOKEN_COUNT_LIMITS,
+} from '../processors.constants.js';
+import { DEFAULT_RETRY_TIMING, createOpenAiClient } from './openai-client.js';
 import { OpenAiEmbeddingProvider } from './openai-embedding-provider.js';
 import { TextEmbeddingProcessor } from './text-embedding.processor.js';
 import {
   DEFAULT_TOKEN_COUNT_LIMITS,
-  TOKEN_COUNT_LIMITS,
   TokenCountPool,
 } from './token-count-pool.js';
-import {
-  START_TOKEN_COUNT_THREAD,
-  startTokenCountThread,
-} from './token-count-thread.js';
+import { startTokenCountThread } from './token-count-thread.js';
 import { Cl100kTokenCounter, TokenCounter } from './token-counter.js';
 
 /**

@@ -1,10 +1,9 @@
-import { Injectable } from '@nestjs/common';
 import { FAILURE_CODE } from '../failure-codes.js';
 import {
-  RegisterTaskProcessor,
+  TaskProcessor,
+  TaskProcessorHost,
   type ProcessableTask,
   type ProcessingResult,
-  type TaskProcessor,
 } from '../task-processor.js';
 import { checkEmbeddingContent } from './embedding-content.js';
 import { EmbeddingBatcher } from './embedding-batcher.js';
@@ -12,20 +11,20 @@ import { EmbeddingProviderError } from './embedding-provider.js';
 import { TokenCounter } from './token-counter.js';
 
 /**
- * `text_embedding` tasks: validated before any call, then embedded in a
- * batch with other tasks of the same model and dimensions.
+ * `text_embedding` tasks (`text-embedding` in older deployments): validated
+ * before any call, then embedded in a batch with other tasks of the same
+ * model and dimensions.
  */
-@Injectable()
-@RegisterTaskProcessor()
-export class TextEmbeddingProcessor implements TaskProcessor {
-  readonly taskTypes = ['text_embedding'];
-
+@TaskProcessor('text_embedding', 'text-embedding')
+export class TextEmbeddingProcessor extends TaskProcessorHost {
   constructor(
     private readonly batcher: EmbeddingBatcher,
     private readonly tokens: TokenCounter,
-  ) {}
+  ) {
+    super();
+  }
 
-  async process(task: ProcessableTask): Promise<ProcessingResult> {
+  override async process(task: ProcessableTask): Promise<ProcessingResult> {
     const check = await checkEmbeddingContent(task.content, this.tokens);
     if (!check.ok) {
       return { status: 'failed', code: check.code, message: check.message };
@@ -43,7 +42,7 @@ export class TextEmbeddingProcessor implements TaskProcessor {
       };
     }
     const { error } = outcome;
-    // Anything else is a bug: the registry's safety net decides.
+    // Anything else is a bug: ProcessorFailurePolicy decides.
     if (!(error instanceof EmbeddingProviderError)) throw error;
     switch (error.kind) {
       case 'input_rejected':

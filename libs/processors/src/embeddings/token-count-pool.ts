@@ -7,6 +7,9 @@ import {
 import type { Worker } from 'node:worker_threads';
 import {
   START_TOKEN_COUNT_THREAD,
+  TOKEN_COUNT_LIMITS,
+} from '../processors.constants.js';
+import {
   type StartTokenCountThread,
   type TokenCountReply,
 } from './token-count-thread.js';
@@ -41,8 +44,6 @@ export interface TokenCountLimits {
   /** A thread idle this long is stopped, its memory returned; the next long text starts one. */
   idleMs: number;
 }
-
-export const TOKEN_COUNT_LIMITS = Symbol('TOKEN_COUNT_LIMITS');
 
 /**
  * One thread: long texts are rare (the real API takes at most 10,000

@@ -14,8 +14,6 @@ export interface TokenCountReply {
 /** Starts a thread that answers each `TokenCountRequest` with a `TokenCountReply`, one at a time. */
 export type StartTokenCountThread = () => Worker;
 
-export const START_TOKEN_COUNT_THREAD = Symbol('START_TOKEN_COUNT_THREAD');
-
 /**
  * The real thread. Its heap is capped: a text at the length limit
  * (about 1 MiB) needs a few tens of MiB beside the vocabulary, and a thread

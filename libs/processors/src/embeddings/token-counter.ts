@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { countTokensWithin } from './embedding-models.js';
 import { hasRunLongerThan } from './text-runs.js';
+import { TOKEN_COUNT_LIMITS } from '../processors.constants.js';
 import {
-  TOKEN_COUNT_LIMITS,
   type TokenCount,
   TokenCountPool,
   type TokenCountLimits,

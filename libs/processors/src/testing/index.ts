@@ -1,19 +1,26 @@
+// `@app/processors/testing`: the processors module as tests start it, for
+// this library's specs and for processor modules added elsewhere. Never
+// imported by the service.
 import type { ModuleMetadata } from '@nestjs/common';
 import type { TestingModule } from '@nestjs/testing';
 import { register } from 'prom-client';
 import { ReadinessRegistry } from '@app/observability';
-import { CapturingLogger } from '../../../test/support/capturing-logger.js';
-import { startLibraryModule } from '../../../test/support/library-module.js';
-import { BatchTimer } from './embeddings/batch-timer.js';
+import {
+  CapturingLogger,
+  startLibraryModule,
+} from '@app/observability/testing';
+import { BatchTimer } from '../embeddings/batch-timer.js';
 import {
   OPENAI_CLIENT_FACTORY,
   OPENAI_RETRY_TIMING,
+} from '../processors.constants.js';
+import {
   type OpenAiClientFactory,
   type OpenAiRetryTiming,
-} from './embeddings/openai-client.js';
-import { ProcessorRegistry } from './processor-registry.js';
-import { ProcessorsModule } from './processors.module.js';
-import type { ProcessingResult } from './task-processor.js';
+} from '../embeddings/openai-client.js';
+import { ProcessorRegistry } from '../processor-registry.js';
+import { ProcessorsModule } from '../processors.module.js';
+import type { ProcessingResult } from '../task-processor.js';
 
 /** The settings every test needs and none is about. */
 export const BASE_ENV = {

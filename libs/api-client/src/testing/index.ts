@@ -1,10 +1,14 @@
+// `@app/api-client/testing`: the API client module as tests start it (real
+// auth, configuration and observability, quick retries). Never imported by
+// the service.
 import type { LoggerService } from '@nestjs/common';
 import type { TestingModule } from '@nestjs/testing';
 import { TOKEN_RETRY_BACKOFF } from '@app/auth';
-import { startLibraryModule } from '../../../test/support/library-module.js';
-import { ApiClientModule } from './api-client.module.js';
-import { API_RETRY_BACKOFF, type ApiRetryBackoff } from './api-resilience.js';
-import { TasksApiError } from './tasks-api-client.js';
+import { startLibraryModule } from '@app/observability/testing';
+import { ApiClientModule } from '../api-client.module.js';
+import { API_RETRY_BACKOFF } from '../api-client.constants.js';
+import { type ApiRetryBackoff } from '../api-resilience.js';
+import { TasksApiError } from '../tasks-api-client.js';
 
 /** Retries at once: for tests about answers, not about waiting. */
 export const QUICK_API_BACKOFF: ApiRetryBackoff = {
