@@ -1,21 +1,8 @@
-import { ConfigValidationError, ServiceConfig } from './service-config.js';
+import { ServiceConfig } from './service-config.js';
+import { VALID_ENVIRONMENT, configurationProblems } from './testing/index.js';
 
-const valid = {
-  API_BASE_URL: 'http://127.0.0.1:3000/',
-  OAUTH2_TOKEN_URL: 'http://127.0.0.1:4444/oauth2/token',
-  OAUTH2_CLIENT_ID: 'processor',
-  OAUTH2_CLIENT_SECRET: 's3cr3t-value',
-};
-
-function problemsOf(env: Record<string, string | undefined>): string[] {
-  try {
-    ServiceConfig.fromEnvironment(env);
-  } catch (error) {
-    if (error instanceof ConfigValidationError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+const valid = VALID_ENVIRONMENT;
+const problemsOf = configurationProblems;
 
 describe('ServiceConfig', () => {
   it('applies the contract defaults', () => {

@@ -2,3 +2,4 @@
 // files outside the code (.env.example, Compose, Kubernetes) against it. The
 // service itself uses `@app/config` only.
 export { EnvironmentVariables, SECRET_VARIABLES } from '../environment.js';
+export { VALID_ENVIRONMENT, configurationProblems } from './problems.js';
