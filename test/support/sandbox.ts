@@ -86,12 +86,6 @@ export const REFERENCE = {
   throttleLimit: 1_000_000,
 } as const satisfies SandboxOptions;
 
-/** REFERENCE as the `SANDBOX_*` environment of a sandbox process (startSandboxProcess). */
-export const REFERENCE_ENV: Readonly<Record<string, string>> = {
-  SANDBOX_PROFILE: REFERENCE.profile,
-  SANDBOX_THROTTLE_LIMIT: String(REFERENCE.throttleLimit),
-};
-
 /** startSandbox with REFERENCE; the caller's options win over it. */
 export function startReferenceSandbox(
   options: SandboxOptions = {},

@@ -10,7 +10,7 @@ export {
   type RateLimitGateListener,
   type RateLimitGateOptions,
 } from './rate-limit-gate.js';
-export { parseRetryAfter, retryAfterMs } from './retry-after.js';
+export { retryAfterMs } from './retry-after.js';
 export { UpstreamError, isTransient } from './upstream-error.js';
 export {
   type ResilienceSettings,
