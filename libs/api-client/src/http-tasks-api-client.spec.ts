@@ -70,7 +70,7 @@ describe('HttpTasksApiClient: operations and answers', () => {
     const page = await (await client()).fetchPending(10);
     expect(page.tasks.map((task) => [task.id, task.type])).toEqual([
       [good[0]._id, 'text_embedding'],
-      [good[1]._id, 'text_embedding'],
+      [good[1]._id, 'text-embedding'],
     ]);
     expect(page.rejected).toEqual([
       {

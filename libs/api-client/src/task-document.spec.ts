@@ -9,7 +9,7 @@ describe('checkTaskEntry', () => {
   it('accepts a contract task and renames _id to id', () => {
     const document = taskDocument({ _id: '6650f1c2a1b2c3d4e5f60718' });
     expect(checkTaskEntry(document)).toEqual({
-      valid: true,
+      kind: 'valid',
       task: {
         id: '6650f1c2a1b2c3d4e5f60718',
         type: 'text_embedding',
@@ -21,18 +21,18 @@ describe('checkTaskEntry', () => {
     });
   });
 
-  it('normalises the older spelling of the type and keeps unknown types', () => {
+  it('keeps the type as the API spells it, known or not (processors compare types)', () => {
     const older = checkTaskEntry(taskDocument({ type: 'text-embedding' }));
     const unknown = checkTaskEntry(taskDocument({ type: 'image_caption' }));
-    expect(older.valid && older.task.type).toBe('text_embedding');
-    expect(unknown.valid && unknown.task.type).toBe('image_caption');
+    expect(older.kind === 'valid' && older.task.type).toBe('text-embedding');
+    expect(unknown.kind === 'valid' && unknown.task.type).toBe('image_caption');
   });
 
   it('accepts content as a bare string, leaving its details to the processor', () => {
     const bare = checkTaskEntry(taskDocument({ content: 'Text to embed' }));
     const odd = checkTaskEntry(taskDocument({ content: { text: '' } }));
-    expect(bare.valid && bare.task.content).toBe('Text to embed');
-    expect(odd.valid).toBe(true);
+    expect(bare.kind === 'valid' && bare.task.content).toBe('Text to embed');
+    expect(odd.kind).toBe('valid');
   });
 
   it.each([
@@ -80,7 +80,7 @@ describe('checkTaskEntry', () => {
   ])('rejects %j: %s', (overrides, reason, id) => {
     const document = taskDocument({ _id: 'the-id', ...overrides });
     expect(checkTaskEntry(document)).toEqual({
-      valid: false,
+      kind: 'invalid',
       rejected: id
         ? { id: 'the-id', reasons: [reason] }
         : { reasons: [reason] },
@@ -95,12 +95,12 @@ describe('checkTaskEntry', () => {
     'x'.repeat(256),
   ])('accepts the id %j: one path segment once encoded', (id) => {
     const checked = checkTaskEntry(taskDocument({ _id: id }));
-    expect(checked.valid && checked.task.id).toBe(id);
+    expect(checked.kind === 'valid' && checked.task.id).toBe(id);
   });
 
   it('lists every problem of an entry', () => {
     const checked = checkTaskEntry({ _id: 'x', state: 'pending' });
-    expect(!checked.valid && checked.rejected).toEqual({
+    expect(checked.kind === 'invalid' && checked.rejected).toEqual({
       id: 'x',
       reasons: [
         'type is missing',
@@ -118,7 +118,7 @@ describe('checkTaskEntry', () => {
     [[taskDocument()], 'an array'],
   ])('rejects the entry %j, which is not a document', (entry, kind) => {
     expect(checkTaskEntry(entry)).toEqual({
-      valid: false,
+      kind: 'invalid',
       rejected: { reasons: [`the entry is ${kind}, not a task document`] },
     });
   });
@@ -128,7 +128,7 @@ describe('checkTaskEntry', () => {
       '{"__proto__": {"_id": "x"}, "_id": "real", "type": "text_embedding"}',
     );
     const checked = checkTaskEntry(entry);
-    expect(checked.valid).toBe(false);
-    expect(!checked.valid && checked.rejected.id).toBe('real');
+    expect(checked.kind).toBe('invalid');
+    expect(checked.kind === 'invalid' && checked.rejected.id).toBe('real');
   });
 });

@@ -1,10 +1,10 @@
+import { validate } from '@app/validation';
 import {
   ValidateBy,
   isIn,
   isISO8601,
   isObject,
   isString,
-  validateSync,
 } from 'class-validator';
 import type { RejectedTask, Task, TaskState } from './tasks-api-client.js';
 
@@ -14,11 +14,6 @@ export const TASK_STATES: readonly TaskState[] = [
   'succeeded',
   'failed',
 ];
-
-/** Older deployments spell the type with a dash (docs/contract.md §1). */
-const TYPE_ALIASES: ReadonlyMap<string, string> = new Map([
-  ['text-embedding', 'text_embedding'],
-]);
 
 const kindOf = (value: unknown): string => {
   if (value === null) return 'null';
@@ -74,17 +69,17 @@ class TaskDocument {
     usableTaskId,
     `a task id (a non-empty string of at most ${MAX_TASK_ID_LENGTH} characters that stays one URL path segment: not "." or "..", no "/" or "\\")`,
   )
-  _id: unknown;
+  _id: string;
 
   @Rule('nonEmptyString', nonEmptyString, 'a non-empty string')
-  type: unknown;
+  type: string;
 
   @Rule(
     'taskState',
     (value) => isIn(value, TASK_STATES),
     `one of ${TASK_STATES.join(', ')}`,
   )
-  state: unknown;
+  state: TaskState;
 
   // A bare string is the text of older deployments; the processor reads it.
   @Rule(
@@ -92,17 +87,20 @@ class TaskDocument {
     (value) => isString(value) || (isObject(value) && !Array.isArray(value)),
     'an object or a string',
   )
-  content: unknown;
+  content: object | string;
 
   @Rule('isoDate', isoDate, 'an ISO 8601 date')
-  createdAt: unknown;
+  createdAt: string;
 
   @Rule('isoDate', isoDate, 'an ISO 8601 date')
-  updatedAt: unknown;
+  updatedAt: string;
 }
 
 export type CheckedEntry =
-  { valid: true; task: Task } | { valid: false; rejected: RejectedTask };
+  { kind: 'valid'; task: Task } | { kind: 'invalid'; rejected: RejectedTask };
+
+const idOf = (entry: object): unknown =>
+  Object.getOwnPropertyDescriptor(entry, '_id')?.value;
 
 /**
  * Checks one entry of a page on its own. Only the document's shape is
@@ -114,43 +112,32 @@ export type CheckedEntry =
 export function checkTaskEntry(entry: unknown): CheckedEntry {
   if (!isObject(entry) || Array.isArray(entry)) {
     return {
-      valid: false,
+      kind: 'invalid',
       rejected: {
         reasons: [`the entry is ${kindOf(entry)}, not a task document`],
       },
     };
   }
-  const raw = entry as Record<string, unknown>;
-  // Copy the known fields only: a `__proto__` key must not reach a setter.
-  const document = Object.assign(new TaskDocument(), {
-    _id: raw._id,
-    type: raw.type,
-    state: raw.state,
-    content: raw.content,
-    createdAt: raw.createdAt,
-    updatedAt: raw.updatedAt,
-  });
-  const problems = validateSync(document).flatMap(({ constraints = {} }) =>
-    Object.values(constraints),
-  );
-  if (problems.length > 0) {
+  const checked = validate(TaskDocument, entry);
+  if (checked.kind === 'invalid') {
+    const id = idOf(entry);
     return {
-      valid: false,
-      rejected: usableTaskId(raw._id)
-        ? { id: raw._id, reasons: problems }
-        : { reasons: problems },
+      kind: 'invalid',
+      rejected: usableTaskId(id)
+        ? { id, reasons: checked.problems }
+        : { reasons: checked.problems },
     };
   }
-  const type = raw.type as string;
+  const { _id, type, state, content, createdAt, updatedAt } = checked.value;
   return {
-    valid: true,
+    kind: 'valid',
     task: {
-      id: raw._id as string,
-      type: TYPE_ALIASES.get(type) ?? type,
-      state: raw.state as TaskState,
-      content: raw.content,
-      createdAt: new Date(raw.createdAt as string),
-      updatedAt: new Date(raw.updatedAt as string),
+      id: _id,
+      type,
+      state,
+      content,
+      createdAt: new Date(createdAt),
+      updatedAt: new Date(updatedAt),
     },
   };
 }

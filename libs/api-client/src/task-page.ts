@@ -40,7 +40,7 @@ export async function readTaskPage(
       continue;
     }
     const checked = checkTaskEntry(element.value);
-    if (checked.valid) page.tasks.push(checked.task);
+    if (checked.kind === 'valid') page.tasks.push(checked.task);
     else page.rejected.push(checked.rejected);
   }
   return { page, end: read.end, entries: read.elements.length };

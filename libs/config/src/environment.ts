@@ -11,6 +11,27 @@ import {
 } from 'class-validator';
 import { urlProblems } from './service-url.js';
 
+export const TOKEN_AUTH_METHODS = [
+  'client_secret_basic',
+  'client_secret_post',
+] as const;
+export type TokenAuthMethod = (typeof TOKEN_AUTH_METHODS)[number];
+
+export const LOG_LEVELS = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const EMBEDDING_PROVIDER_SETTINGS = ['auto', 'openai', 'mock'] as const;
+export type EmbeddingProviderSetting =
+  (typeof EMBEDDING_PROVIDER_SETTINGS)[number];
+
 /** Variables whose values must never be echoed back in an error line. */
 export const SECRET_VARIABLES = new Set([
   'OAUTH2_CLIENT_SECRET',
@@ -34,7 +55,8 @@ const oneOf = (values: readonly string[]) =>
       `${args.property} must be one of ${values.join(', ')}${got(args)}`,
   });
 
-const isTrue = (value: string | undefined) => value === 'true' || value === '1';
+export const isTrue = (value: unknown): boolean =>
+  value === 'true' || value === '1';
 
 /**
  * An http(s) URL of a peer: no credentials, query string or fragment, and
@@ -42,16 +64,18 @@ const isTrue = (value: string | undefined) => value === 'true' || value === '1';
  * variable goes on its one line.
  */
 const serviceUrl = () => {
-  const problems = (args: ValidationArguments) =>
-    urlProblems(args.value, {
-      requireHttps: isTrue((args.object as EnvironmentVariables).REQUIRE_HTTPS),
-    });
+  const problems = (args: ValidationArguments | undefined) =>
+    args === undefined
+      ? []
+      : urlProblems(args.value, {
+          requireHttps: isTrue(Reflect.get(args.object, 'REQUIRE_HTTPS')),
+        });
   return ValidateBy({
     name: 'serviceUrl',
     validator: {
-      validate: (_value, args) => problems(args!).length === 0,
+      validate: (_value, args) => problems(args).length === 0,
       defaultMessage: (args) =>
-        `${args!.property} ${problems(args!).join(' and ')}`,
+        `${args?.property} ${problems(args).join(' and ')}`,
     },
   });
 };
@@ -65,7 +89,90 @@ const listenHost = () =>
         typeof value === 'string' &&
         (isIP(value) || isFQDN(value, { require_tld: false })),
       defaultMessage: (args) =>
-        `${args!.property} must be an IP address or a host name${got(args!)}`,
+        `${args?.property} must be an IP address or a host name${args ? got(args) : ''}`,
+    },
+  });
+
+/** A rule on the raw string whose message may read the other variables. */
+const rule = (
+  name: string,
+  test: (value: string, env: object) => boolean,
+  message: (args: ValidationArguments) => string,
+) =>
+  ValidateBy({
+    name,
+    validator: {
+      validate: (value, args) =>
+        typeof value === 'string' &&
+        args !== undefined &&
+        test(value, args.object),
+      defaultMessage: (args) => (args ? message(args) : name),
+    },
+  });
+
+const variable = (env: object, name: string): unknown => Reflect.get(env, name);
+
+const shard = () =>
+  rule(
+    'workerShard',
+    (value) => {
+      const match = /^(\d+)\/(\d+)$/.exec(value);
+      return match !== null && Number(match[1]) < Number(match[2]);
+    },
+    (args) => `WORKER_SHARD must look like i/n with 0 <= i < n${got(args)}`,
+  );
+
+const port = () =>
+  rule(
+    'port',
+    (value) => /^\d+$/.test(value) && Number(value) <= 65535,
+    (args) =>
+      `${args.property} must be a port number from 0 to 65535${got(args)}`,
+  );
+
+/** A number over `max`; other malformed values are `positiveInteger`'s to report. */
+const atMost = (max: number, why: string) =>
+  rule(
+    'atMost',
+    (value) => !/^\d+$/.test(value) || Number(value) <= max,
+    (args) => `${args.property} must be at most ${max}, ${why}${got(args)}`,
+  );
+
+export const PLACEHOLDER_API_KEY = 'your_openai_api_key_here';
+
+export const usableApiKey = (key: unknown): key is string =>
+  typeof key === 'string' && key.trim() !== '' && key !== PLACEHOLDER_API_KEY;
+
+/**
+ * Why the OpenAI key is needed but unusable, if it is: EMBEDDING_PROVIDER
+ * is openai, or NODE_ENV is production with the provider left on auto
+ * (mock embeddings look like success: in production only when asked for).
+ */
+function missingKeyProblem(env: object): string | undefined {
+  const key = variable(env, 'OPENAI_API_KEY');
+  if (usableApiKey(key)) return undefined;
+  const provider = variable(env, 'EMBEDDING_PROVIDER') ?? 'auto';
+  if (provider === 'openai') {
+    return 'OPENAI_API_KEY is required when EMBEDDING_PROVIDER is openai (it is unset or the placeholder)';
+  }
+  if (variable(env, 'NODE_ENV') === 'production' && provider === 'auto') {
+    const why =
+      key === PLACEHOLDER_API_KEY
+        ? 'OPENAI_API_KEY is the placeholder'
+        : 'OPENAI_API_KEY is not set';
+    return `${why} and NODE_ENV is production: set OPENAI_API_KEY, or EMBEDDING_PROVIDER=mock to run on mock embeddings on purpose`;
+  }
+  return undefined;
+}
+
+const apiKeyWhenNeeded = () =>
+  ValidateBy({
+    name: 'apiKeyWhenNeeded',
+    validator: {
+      validate: (_value, args) =>
+        args === undefined || missingKeyProblem(args.object) === undefined,
+      defaultMessage: (args) =>
+        (args && missingKeyProblem(args.object)) ?? 'OPENAI_API_KEY',
     },
   });
 
@@ -76,13 +183,14 @@ const present = (value: unknown) => value !== undefined && value !== '';
 
 /**
  * The raw environment as operators write it: every value is a string.
- * Rules here are the ones of docs/contract.md's configuration table; the typed
- * values are derived in `ServiceConfig.fromEnvironment`.
+ * Rules here are the ones of docs/contract.md's configuration table; each
+ * field is typed as it is once validated, and the settings are derived from
+ * it in `ServiceConfig.fromEnvironment`.
  */
 export class EnvironmentVariables {
   @required()
   @serviceUrl()
-  API_BASE_URL?: string;
+  API_BASE_URL: string;
 
   @ValidateIf((env: EnvironmentVariables) => !present(env.OAUTH2_TOKEN_URL))
   @IsNotEmpty({ message: () => 'set ORY_PROJECT_SLUG or OAUTH2_TOKEN_URL' })
@@ -97,19 +205,21 @@ export class EnvironmentVariables {
   OAUTH2_TOKEN_URL?: string;
 
   @required()
-  OAUTH2_CLIENT_ID?: string;
+  OAUTH2_CLIENT_ID: string;
 
   @required()
-  OAUTH2_CLIENT_SECRET?: string;
+  OAUTH2_CLIENT_SECRET: string;
 
   @IsOptional()
   OAUTH2_SCOPE?: string;
 
   @IsOptional()
-  @oneOf(['client_secret_basic', 'client_secret_post'])
-  OAUTH2_TOKEN_AUTH_METHOD?: string;
+  @oneOf(TOKEN_AUTH_METHODS)
+  OAUTH2_TOKEN_AUTH_METHOD?: TokenAuthMethod;
 
-  @IsOptional()
+  // Checked even when unset: some settings need it.
+  @ValidateIf(() => true)
+  @apiKeyWhenNeeded()
   OPENAI_API_KEY?: string;
 
   @IsOptional()
@@ -117,8 +227,8 @@ export class EnvironmentVariables {
   OPENAI_BASE_URL?: string;
 
   @IsOptional()
-  @oneOf(['auto', 'openai', 'mock'])
-  EMBEDDING_PROVIDER?: string;
+  @oneOf(EMBEDDING_PROVIDER_SETTINGS)
+  EMBEDDING_PROVIDER?: EmbeddingProviderSetting;
 
   @IsOptional() @positiveInteger() POLLING_INTERVAL_SECONDS?: string;
   @IsOptional() @positiveInteger() CONCURRENCY_LIMIT?: string;
@@ -134,14 +244,12 @@ export class EnvironmentVariables {
   STALE_TASK_TIMEOUT_SECONDS?: string;
   @IsOptional() @positiveInteger() COMPLETION_FAILURE_TIMEOUT_SECONDS?: string;
 
-  @IsOptional()
-  @Matches(/^\d+\/\d+$/, {
-    message: (args) =>
-      `WORKER_SHARD must look like i/n with 0 <= i < n${got(args)}`,
-  })
-  WORKER_SHARD?: string;
+  @IsOptional() @shard() WORKER_SHARD?: string;
 
-  @IsOptional() @positiveInteger() EMBEDDING_BATCH_SIZE?: string;
+  @IsOptional()
+  @positiveInteger()
+  @atMost(2048, "OpenAI's limit of inputs per request")
+  EMBEDDING_BATCH_SIZE?: string;
   @IsOptional()
   @positiveInteger({ allowZero: true })
   EMBEDDING_BATCH_WAIT_MS?: string;
@@ -151,16 +259,11 @@ export class EnvironmentVariables {
   @oneOf(['true', 'false', '1', '0'])
   RUN_ONCE?: string;
 
-  @IsOptional()
-  @Matches(/^\d+$/, {
-    message: (args) =>
-      `METRICS_PORT must be a port number from 0 to 65535${got(args)}`,
-  })
-  METRICS_PORT?: string;
+  @IsOptional() @port() METRICS_PORT?: string;
 
   @IsOptional()
-  @oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-  LOG_LEVEL?: string;
+  @oneOf(LOG_LEVELS)
+  LOG_LEVEL?: LogLevel;
 
   @IsOptional() @positiveInteger() API_MAX_RESPONSE_BYTES?: string;
   @IsOptional() @positiveInteger() API_MAX_REQUEST_BYTES?: string;

@@ -3,7 +3,6 @@ export {
   ConfigValidationError,
   ServiceConfig,
   type EmbeddingProviderChoice,
-  type LogLevel,
-  type TokenAuthMethod,
   type WorkerShard,
 } from './service-config.js';
+export { type LogLevel, type TokenAuthMethod } from './environment.js';

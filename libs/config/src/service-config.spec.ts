@@ -76,8 +76,8 @@ describe('ServiceConfig', () => {
       'OAUTH2_CLIENT_ID is required',
       'OAUTH2_CLIENT_SECRET is required',
       'CONCURRENCY_LIMIT must be a positive integer (got "abc")',
-      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
       'WORKER_SHARD must look like i/n with 0 <= i < n (got "2/2")',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
     ]);
   });
 

@@ -1,15 +1,17 @@
-import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
-import { EnvironmentVariables } from './environment.js';
+import { validate } from '@app/validation';
+import {
+  EnvironmentVariables,
+  type LogLevel,
+  PLACEHOLDER_API_KEY,
+  type TokenAuthMethod,
+  isTrue,
+  usableApiKey,
+} from './environment.js';
 import {
   type UrlVariable,
   originAndPath,
   plainHttpWarning,
 } from './service-url.js';
-
-export type TokenAuthMethod = 'client_secret_basic' | 'client_secret_post';
-export type LogLevel =
-  'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /** Which embedding provider runs, and the sentence the start-up log gives for it. */
 export type EmbeddingProviderChoice =
@@ -29,7 +31,6 @@ export class ConfigValidationError extends Error {
   }
 }
 
-const PLACEHOLDER_API_KEY = 'your_openai_api_key_here';
 const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1';
 const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 /** Express's default body limit (100 kB), which the reference API keeps. */
@@ -113,7 +114,7 @@ export class ServiceConfig {
   private constructor(env: EnvironmentVariables, argv: readonly string[]) {
     const requestTimeoutMs = seconds(env.REQUEST_TIMEOUT, 30);
     this.api = {
-      baseUrl: withoutTrailingSlash(originAndPath(env.API_BASE_URL!)),
+      baseUrl: withoutTrailingSlash(originAndPath(env.API_BASE_URL)),
       requestTimeoutMs,
       maxResponseBytes: int(
         env.API_MAX_RESPONSE_BYTES,
@@ -128,11 +129,10 @@ export class ServiceConfig {
       tokenUrl: env.OAUTH2_TOKEN_URL
         ? originAndPath(env.OAUTH2_TOKEN_URL)
         : `https://${env.ORY_PROJECT_SLUG}.projects.oryapis.com/oauth2/token`,
-      clientId: env.OAUTH2_CLIENT_ID!,
-      clientSecret: env.OAUTH2_CLIENT_SECRET!,
+      clientId: env.OAUTH2_CLIENT_ID,
+      clientSecret: env.OAUTH2_CLIENT_SECRET,
       scope: env.OAUTH2_SCOPE ?? 'read write',
-      authMethod: (env.OAUTH2_TOKEN_AUTH_METHOD ??
-        'client_secret_basic') as TokenAuthMethod,
+      authMethod: env.OAUTH2_TOKEN_AUTH_METHOD ?? 'client_secret_basic',
       requestTimeoutMs,
     };
     this.resilience = {
@@ -161,15 +161,12 @@ export class ServiceConfig {
         300,
       ),
       shard: parseShard(env.WORKER_SHARD),
-      runOnce:
-        env.RUN_ONCE === 'true' ||
-        env.RUN_ONCE === '1' ||
-        argv.includes('--once'),
+      runOnce: isTrue(env.RUN_ONCE) || argv.includes('--once'),
     };
     this.observability = {
       metricsPort: int(env.METRICS_PORT, 8001),
       metricsHost: env.METRICS_HOST,
-      logLevel: (env.LOG_LEVEL ?? 'info') as LogLevel,
+      logLevel: env.LOG_LEVEL ?? 'info',
       prettyLogs: env.NODE_ENV !== 'production',
     };
     this.warnings = urlWarnings(env);
@@ -183,67 +180,17 @@ export class ServiceConfig {
     raw: Record<string, string | undefined>,
     argv: readonly string[] = [],
   ): ServiceConfig {
-    const env = plainToInstance(EnvironmentVariables, blankAsUnset(raw));
-    const problems = validateSync(env, { forbidUnknownValues: false }).flatMap(
-      // A missing value is reported as missing, not also as malformed.
-      ({ constraints = {} }) => [
-        constraints.isNotEmpty ?? Object.values(constraints)[0],
-      ],
-    );
-    problems.push(...crossFieldProblems(env));
-    if (problems.length > 0) throw new ConfigValidationError(problems);
-    return new ServiceConfig(env, argv);
+    const checked = validate(EnvironmentVariables, blankAsUnset(raw));
+    if (checked.kind === 'invalid') {
+      throw new ConfigValidationError(checked.problems);
+    }
+    return new ServiceConfig(checked.value, argv);
   }
 }
 
 /** An empty variable (`FOO=`) means "use the default", as in most .env tooling. */
 const blankAsUnset = (raw: Record<string, string | undefined>) =>
   Object.fromEntries(Object.entries(raw).filter(([, value]) => value?.trim()));
-
-function crossFieldProblems(env: EnvironmentVariables): string[] {
-  const problems: string[] = [];
-  if (env.WORKER_SHARD && /^\d+\/\d+$/.test(env.WORKER_SHARD)) {
-    const shard = parseShard(env.WORKER_SHARD)!;
-    if (shard.count < 1 || shard.index >= shard.count) {
-      problems.push(
-        `WORKER_SHARD must look like i/n with 0 <= i < n (got "${env.WORKER_SHARD}")`,
-      );
-    }
-  }
-  if (env.METRICS_PORT && Number(env.METRICS_PORT) > 65535) {
-    problems.push(
-      `METRICS_PORT must be a port number from 0 to 65535 (got "${env.METRICS_PORT}")`,
-    );
-  }
-  if (env.EMBEDDING_BATCH_SIZE && Number(env.EMBEDDING_BATCH_SIZE) > 2048) {
-    problems.push(
-      `EMBEDDING_BATCH_SIZE must be at most 2048, OpenAI's limit of inputs per request (got "${env.EMBEDDING_BATCH_SIZE}")`,
-    );
-  }
-  if (
-    env.EMBEDDING_PROVIDER === 'openai' &&
-    !usableApiKey(env.OPENAI_API_KEY)
-  ) {
-    problems.push(
-      'OPENAI_API_KEY is required when EMBEDDING_PROVIDER is openai (it is unset or the placeholder)',
-    );
-  }
-  // Mock embeddings look like success: in production only when asked for.
-  if (
-    env.NODE_ENV === 'production' &&
-    (env.EMBEDDING_PROVIDER ?? 'auto') === 'auto' &&
-    !usableApiKey(env.OPENAI_API_KEY)
-  ) {
-    const why =
-      env.OPENAI_API_KEY === PLACEHOLDER_API_KEY
-        ? 'OPENAI_API_KEY is the placeholder'
-        : 'OPENAI_API_KEY is not set';
-    problems.push(
-      `${why} and NODE_ENV is production: set OPENAI_API_KEY, or EMBEDDING_PROVIDER=mock to run on mock embeddings on purpose`,
-    );
-  }
-  return problems;
-}
 
 /**
  * Plain HTTP across the network is common inside a cluster behind a mesh
@@ -266,9 +213,6 @@ function parseShard(value: string | undefined): WorkerShard | undefined {
   const [index, count] = value.split('/').map((part) => Number(part));
   return { index, count };
 }
-
-const usableApiKey = (key: string | undefined): key is string =>
-  key !== undefined && key.trim() !== '' && key !== PLACEHOLDER_API_KEY;
 
 function chooseEmbeddingProvider(
   env: EnvironmentVariables,

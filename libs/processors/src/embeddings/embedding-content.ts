@@ -6,8 +6,8 @@ import {
   IsPositive,
   IsString,
   Matches,
-  validateSync,
 } from 'class-validator';
+import { validate } from '@app/validation';
 import { FAILURE_CODE } from '../failure-codes.js';
 import {
   DEFAULT_MODEL,
@@ -54,40 +54,6 @@ const invalid = (message: string): ContentCheck => ({
   code: FAILURE_CODE.invalidContent,
   message,
 });
-
-/**
- * Nested values stand in as an empty object or array: validation only needs
- * their kind ("must be a string"), and nothing recursive can meet a content
- * nested 20,000 levels deep.
- */
-const shallow = (value: unknown): unknown =>
-  typeof value === 'object' && value !== null
-    ? Array.isArray(value)
-      ? []
-      : {}
-    : value;
-
-/**
- * Only the fields a processor reads, copied into a fresh object: other
- * fields, however deep, are never visited, and a `__proto__` key reaches no
- * setter.
- */
-function readContent(content: object): TextEmbeddingContent {
-  const { text, model, dimensions } = content as Record<string, unknown>;
-  return Object.assign(new TextEmbeddingContent(), {
-    text: shallow(text),
-    model: shallow(model),
-    dimensions: shallow(dimensions),
-  });
-}
-
-/** One line per invalid field, the most basic complaint first. */
-function shapeProblems(content: TextEmbeddingContent): string[] {
-  return validateSync(content).map(({ constraints = {} }) => {
-    const { isDefined, isString, ...others } = constraints;
-    return isDefined ?? isString ?? Object.values(others)[0];
-  });
-}
 
 function dimensionsProblem(
   model: string,
@@ -143,10 +109,10 @@ export async function checkEmbeddingContent(
       'content must be an object {text, model, dimensions?} or a string',
     );
   }
-  const parsed = readContent(content);
-  const problems = shapeProblems(parsed);
-  if (problems.length > 0) return invalid(problems.join('; '));
+  const checked = validate(TextEmbeddingContent, content);
+  if (checked.kind === 'invalid') return invalid(checked.problems.join('; '));
 
+  const parsed = checked.value;
   const model = parsed.model ?? DEFAULT_MODEL;
   const problem = dimensionsProblem(model, parsed.dimensions);
   if (problem) {

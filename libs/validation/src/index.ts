@@ -1,0 +1,1 @@
+export { type Validated, validate } from './validate.js';
