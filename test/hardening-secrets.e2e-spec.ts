@@ -91,7 +91,9 @@ describe('hardening of the built service against secrets in settings and request
       expect((await service.stop()).code).toBe(0);
     }
     const records = service.logRecords();
-    const warnings = records.filter((record) => record.context === 'Config');
+    const warnings = records.filter(
+      (record) => record.context === 'ConfigWarnings',
+    );
     expect(warnings).toEqual([
       expect.objectContaining({
         level: 40,

@@ -9,7 +9,6 @@ import { MalformedArrayError } from './json-array-splitter.js';
 import {
   CLAIM_BODY,
   RELEASE_BODY,
-  type ResultVector,
   failureBody,
   successBody,
 } from './request-body.js';
@@ -37,7 +36,7 @@ import { MAX_TASK_BYTES, type PageRead, readTaskPage } from './task-page.js';
  */
 @Injectable()
 export class HttpTasksApiClient extends TasksApiClient implements OnModuleInit {
-  private readonly logger = new Logger(TasksApiClient.name);
+  private readonly logger = new Logger(HttpTasksApiClient.name);
   /** A redirect on a listing route: API_BASE_URL points elsewhere. Until a listing succeeds. */
   private misdirected?: string;
 
@@ -99,7 +98,7 @@ export class HttpTasksApiClient extends TasksApiClient implements OnModuleInit {
     );
   }
 
-  async complete(id: string, result: ResultVector): Promise<void> {
+  async complete(id: string, result: unknown): Promise<void> {
     await this.update(
       id,
       successBody(result, this.config.api.maxRequestBytes),

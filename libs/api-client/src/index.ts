@@ -14,4 +14,4 @@ export {
   DEFAULT_API_RETRY_BACKOFF,
   type ApiRetryBackoff,
 } from './api-resilience.js';
-export { ResultTooLargeError, type ResultVector } from './request-body.js';
+export { ResultTooLargeError } from './request-body.js';

@@ -8,10 +8,8 @@ import { TasksApiError } from './tasks-api-client.js';
 /** API_MAX_REQUEST_BYTES's default: the reference server's 100 kB body limit. */
 const LIMIT = 102_400;
 
-const successBody = (
-  result: Float32Array | readonly number[],
-  maxBytes = LIMIT,
-) => successBodyWithin(result, maxBytes);
+const successBody = (result: unknown, maxBytes = LIMIT) =>
+  successBodyWithin(result, maxBytes);
 
 /** A unit vector of `size` float32 values, as an embedding model answers. */
 const unitVector = (size: number) =>
@@ -40,6 +38,25 @@ describe('PATCH bodies', () => {
     expect(successBody([0.1, 2, -3.5]).toString()).toBe(
       '{"state":"succeeded","result":[0.1,2,-3.5]}',
     );
+  });
+
+  it('writes the object or array result of another task type as JSON', () => {
+    expect(successBody({ severity: 'high_1' }).toString()).toBe(
+      '{"state":"succeeded","result":{"severity":"high_1"}}',
+    );
+    expect(
+      successBody([
+        { name: 'Saúde', wikidataId: null, language: 'pt' },
+      ]).toString(),
+    ).toBe(
+      '{"state":"succeeded","result":[{"name":"Saúde","wikidataId":null,"language":"pt"}]}',
+    );
+  });
+
+  it('refuses an object result whose body would exceed the limit', () => {
+    const result = { text: 'x'.repeat(200) };
+    const error = refusal(() => successBody(result, 100));
+    expect(error.bytes).toBe(successBody(result, Infinity).length);
   });
 
   it('takes the largest real embedding (3,072 float32 values) under the default 100 kB limit', () => {

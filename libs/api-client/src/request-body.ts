@@ -1,9 +1,6 @@
 import { float32Json } from './float32-json.js';
 import { TasksApiError } from './tasks-api-client.js';
 
-/** A success result: the bare vector (docs/contract.md §1). */
-export type ResultVector = Float32Array | readonly number[];
-
 /** Longest `error.message` reported: messages may quote a peer's text. */
 export const MAX_FAILURE_MESSAGE_LENGTH = 1_000;
 
@@ -33,7 +30,7 @@ export class ResultTooLargeError extends TasksApiError {
   }
 }
 
-/** The shortest body a result of `length` values can have: one digit each, and commas. */
+/** The shortest body an array result of `length` values can have: one character each, and commas. */
 const smallestSuccessBody = (length: number): number =>
   SUCCESS_PREFIX.length +
   2 +
@@ -41,24 +38,28 @@ const smallestSuccessBody = (length: number): number =>
   SUCCESS_SUFFIX.length;
 
 /**
- * A Buffer rather than a string: it lives outside the JavaScript heap while
- * the request is in flight, so the collector neither scans nor copies it.
- * A Float32Array travels at float32 precision (`float32Json`).
+ * The success report of any JSON result: a vector (docs/contract.md §1) or
+ * the object or array of another task type (§1a). A Buffer rather than a
+ * string: it lives outside the JavaScript heap while the request is in
+ * flight, so the collector neither scans nor copies it. A Float32Array
+ * travels at float32 precision (`float32Json`).
  * @param maxBytes the largest body the API takes (`API_MAX_REQUEST_BYTES`)
  * @throws ResultTooLargeError when the body would exceed `maxBytes`
  */
-export function successBody(result: ResultVector, maxBytes: number): Buffer {
-  // Writing out a result far over the limit would cost up to 19 bytes a
-  // value first: refused on its length alone when even one digit a value
-  // cannot fit.
-  const smallest = smallestSuccessBody(result.length);
-  if (smallest > maxBytes)
-    throw new ResultTooLargeError(smallest, maxBytes, false);
+export function successBody(result: unknown, maxBytes: number): Buffer {
+  // Writing out an array far over the limit would cost up to 19 bytes a
+  // value first: refused on its length alone when even one character a
+  // value cannot fit.
+  if (result instanceof Float32Array || Array.isArray(result)) {
+    const smallest = smallestSuccessBody(result.length);
+    if (smallest > maxBytes)
+      throw new ResultTooLargeError(smallest, maxBytes, false);
+  }
   const body =
     result instanceof Float32Array
       ? float32Json(result, SUCCESS_PREFIX, SUCCESS_SUFFIX)
       : Buffer.from(
-          `${SUCCESS_PREFIX}${JSON.stringify(result)}${SUCCESS_SUFFIX}`,
+          `${SUCCESS_PREFIX}${JSON.stringify(result) ?? 'null'}${SUCCESS_SUFFIX}`,
         );
   if (body.length > maxBytes)
     throw new ResultTooLargeError(body.length, maxBytes, true);

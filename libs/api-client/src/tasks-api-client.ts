@@ -1,5 +1,4 @@
 import { UpstreamError } from '@app/resilience';
-import type { ResultVector } from './request-body.js';
 
 export type TaskState = 'pending' | 'in_progress' | 'succeeded' | 'failed';
 
@@ -78,8 +77,11 @@ export abstract class TasksApiClient {
   abstract listByState(state: TaskState): Promise<TaskPage>;
   /** `PATCH {state: in_progress}`; a 409 answers `conflict`. */
   abstract claim(id: string): Promise<ClaimResult>;
-  /** `PATCH {state: succeeded, result}`; a Float32Array travels at float32 precision. */
-  abstract complete(id: string, result: ResultVector): Promise<void>;
+  /**
+   * `PATCH {state: succeeded, result}`: any JSON value (a vector, or another
+   * type's object); a Float32Array travels at float32 precision.
+   */
+  abstract complete(id: string, result: unknown): Promise<void>;
   abstract fail(id: string, failure: TaskFailure): Promise<void>;
   /** `PATCH {state: pending}`: gives the task back for a later attempt. */
   abstract release(id: string): Promise<void>;

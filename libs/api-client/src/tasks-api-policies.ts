@@ -24,7 +24,7 @@ import {
 } from './api-client.constants.js';
 import { type ApiRetryBackoff, UpstreamFailure } from './api-resilience.js';
 import type { Attempt, Outcome, TasksApiCall } from './tasks-api-call.js';
-import { TasksApiClient, TasksApiError } from './tasks-api-client.js';
+import { TasksApiError } from './tasks-api-client.js';
 import { TasksApiTransport } from './tasks-api-transport.js';
 
 /**
@@ -71,7 +71,7 @@ export class TasksApiPolicies {
         maxRetryAfterMs: backoff.maxRetryAfterMs,
         isRetryable: isUpstreamFailure,
         isBreakerFailure: isUpstreamFailure,
-        logger: new Logger(TasksApiClient.name),
+        logger: new Logger(TasksApiPolicies.name),
         describe: messageOf,
       },
       breakers,

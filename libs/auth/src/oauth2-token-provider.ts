@@ -47,7 +47,7 @@ const isBreakerFailure = (error: unknown): boolean =>
  */
 @Injectable()
 export class OAuth2TokenProvider extends TokenProvider implements OnModuleInit {
-  private readonly logger = new Logger(TokenProvider.name);
+  private readonly logger = new Logger(OAuth2TokenProvider.name);
   /** Retries (transient failures only) around the breaker. */
   private readonly policy: IPolicy;
   private readonly breaker: CircuitBreakerPolicy;

@@ -23,11 +23,11 @@ async function bootstrapLines(
 }
 
 describe('configuration warnings', () => {
-  it('are logged once, as warnings of the Config context, when the application boots', async () => {
+  it('are logged once, as warnings of the ConfigWarnings context, when the application boots', async () => {
     const lines = await bootstrapLines(env);
     expect(lines).toEqual([
       expect.stringMatching(
-        /^warn API_BASE_URL uses plain http:\/\/ to tasks-api, .* Config$/,
+        /^warn API_BASE_URL uses plain http:\/\/ to tasks-api, .* ConfigWarnings$/,
       ),
     ]);
   });

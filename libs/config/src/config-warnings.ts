@@ -12,7 +12,7 @@ import { ServiceConfig } from './service-config.js';
  */
 @Injectable()
 export class ConfigWarnings implements OnApplicationBootstrap {
-  private readonly logger = new Logger('Config');
+  private readonly logger = new Logger(ConfigWarnings.name);
 
   constructor(private readonly config: ServiceConfig) {}
 

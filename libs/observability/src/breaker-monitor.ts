@@ -28,7 +28,7 @@ const DESCRIPTION: Record<CircuitState, string> = {
  */
 @Injectable()
 export class BreakerMonitor {
-  private readonly logger = new Logger('CircuitBreaker');
+  private readonly logger = new Logger(BreakerMonitor.name);
 
   constructor(
     @InjectMetric(METRIC.breakerState) private readonly gauge: Gauge<'service'>,

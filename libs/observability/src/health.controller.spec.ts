@@ -6,7 +6,7 @@ import {
   EventLoopMonitor,
 } from './event-loop-monitor.js';
 import { ObservabilityModule } from './observability.module.js';
-import { ReadinessRegistry } from './readiness.registry.js';
+import { ReadinessRegistry } from './readiness-registry.js';
 
 const ENV = {
   API_BASE_URL: 'http://127.0.0.1:9',

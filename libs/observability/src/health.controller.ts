@@ -5,7 +5,7 @@ import {
   HealthIndicatorService,
 } from '@nestjs/terminus';
 import { EventLoopMonitor } from './event-loop-monitor.js';
-import { ReadinessRegistry } from './readiness.registry.js';
+import { ReadinessRegistry } from './readiness-registry.js';
 
 const errorMessage = (error: unknown): string =>
   error instanceof Error ? error.message : String(error);

@@ -4,7 +4,7 @@ export { METRIC } from './metrics.js';
 export {
   ReadinessRegistry,
   type ReadinessCheck,
-} from './readiness.registry.js';
+} from './readiness-registry.js';
 export { InjectMetric } from '@willsoto/nestjs-prometheus';
 export { BreakerMonitor, type BreakerService } from './breaker-monitor.js';
 export {

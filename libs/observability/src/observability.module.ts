@@ -11,7 +11,7 @@ import {
 } from './event-loop-monitor.js';
 import { HealthController } from './health.controller.js';
 import { metricProviders } from './metrics.js';
-import { ReadinessRegistry } from './readiness.registry.js';
+import { ReadinessRegistry } from './readiness-registry.js';
 import { requestLogLevel } from './request-log-level.js';
 import {
   REDACTED_PATHS,

@@ -23,7 +23,7 @@ export interface ObservableGate {
  */
 @Injectable()
 export class ThrottleMonitor {
-  private readonly logger = new Logger('RateLimit');
+  private readonly logger = new Logger(ThrottleMonitor.name);
 
   constructor(
     @InjectMetric(METRIC.throttled)

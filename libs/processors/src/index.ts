@@ -9,7 +9,8 @@ export {
   TaskProcessorHost,
   type ProcessableTask,
   type ProcessingResult,
-  type ResultVector,
+  type JsonValue,
+  type TaskResult,
   type TokenUsage,
 } from './task-processor.js';
 export { TASK_PROCESSORS } from './processors.constants.js';

@@ -20,7 +20,7 @@ describe('ProcessorFailurePolicy', () => {
     }
     policy.answered(task('a'));
     expect(policy.afterThrow(task('a'), 'BuggyProcessor', bug)).toEqual({
-      status: 'transient',
+      kind: 'transient',
       reason: `unexpected error, attempt 1 of ${UNEXPECTED_ERROR_ATTEMPTS}: TypeError: boom`,
     });
   });
@@ -30,7 +30,7 @@ describe('ProcessorFailurePolicy', () => {
     const outcomes = Array.from({ length: UNEXPECTED_ERROR_ATTEMPTS + 1 }, () =>
       policy.afterThrow(task('b'), 'BuggyProcessor', bug),
     );
-    expect(outcomes.map((outcome) => outcome.status)).toEqual([
+    expect(outcomes.map((outcome) => outcome.kind)).toEqual([
       ...Array<string>(UNEXPECTED_ERROR_ATTEMPTS - 1).fill('transient'),
       'failed',
       'transient',

@@ -49,7 +49,7 @@ export class StrikeCounter {
 export class ProcessorFailurePolicy {
   // The registry's name, as before the policy was its own class: the
   // lines operators search for are unchanged.
-  private readonly logger = new Logger('ProcessorRegistry');
+  private readonly logger = new Logger(ProcessorFailurePolicy.name);
   private readonly strikes = new StrikeCounter(REMEMBERED_TASKS);
 
   /** The processor answered a result for the task: earlier throws no longer count. */
@@ -68,7 +68,7 @@ export class ProcessorFailurePolicy {
     const fields = { taskId: task.id };
     if (looksLikeOutage(error)) {
       this.logger.warn(fields, `${what}: ${describeError(error)} (released)`);
-      return { status: 'transient', reason: describeError(error) };
+      return { kind: 'transient', reason: describeError(error) };
     }
     const attempts = this.strikes.add(task.id);
     this.logger.error(
@@ -80,13 +80,13 @@ export class ProcessorFailurePolicy {
     );
     if (attempts < UNEXPECTED_ERROR_ATTEMPTS) {
       return {
-        status: 'transient',
+        kind: 'transient',
         reason: `unexpected error, attempt ${attempts} of ${UNEXPECTED_ERROR_ATTEMPTS}: ${describeError(error)}`,
       };
     }
     this.strikes.clear(task.id);
     return {
-      status: 'failed',
+      kind: 'failed',
       code: FAILURE_CODE.processorError,
       message: `processing failed unexpectedly ${attempts} times; last error: ${describeError(error)}`,
     };

@@ -30,13 +30,13 @@ class WordCountProcessor extends TaskProcessorHost {
   override process(task: ProcessableTask): Promise<ProcessingResult> {
     if (typeof task.content !== 'string') {
       return Promise.resolve({
-        status: 'failed',
+        kind: 'failed',
         code: 'invalid_content',
         message: 'content must be a string',
       });
     }
     return Promise.resolve({
-      status: 'succeeded',
+      kind: 'succeeded',
       result: [this.counter.count(task.content)],
     });
   }
@@ -75,7 +75,7 @@ class MisbehavingModule {}
 @TaskProcessor('TEXT-EMBEDDING')
 class SecondEmbeddingProcessor extends TaskProcessorHost {
   override process(): Promise<ProcessingResult> {
-    return Promise.resolve({ status: 'succeeded', result: [] });
+    return Promise.resolve({ kind: 'succeeded', result: [] });
   }
 }
 
@@ -83,7 +83,7 @@ class SecondEmbeddingProcessor extends TaskProcessorHost {
 @TaskProcessor('look_alike')
 class LookAlikeProcessor {
   process(): Promise<ProcessingResult> {
-    return Promise.resolve({ status: 'succeeded', result: [] });
+    return Promise.resolve({ kind: 'succeeded', result: [] });
   }
 }
 
@@ -95,7 +95,7 @@ TaskProcessor('no_process')(NoProcessProcessor);
 @TaskProcessor('per_request')
 class RequestScopedProcessor extends TaskProcessorHost {
   override process(): Promise<ProcessingResult> {
-    return Promise.resolve({ status: 'succeeded', result: [] });
+    return Promise.resolve({ kind: 'succeeded', result: [] });
   }
 }
 
@@ -103,7 +103,7 @@ class RequestScopedProcessor extends TaskProcessorHost {
 @TaskProcessor('per_injection')
 class TransientProcessor extends TaskProcessorHost {
   override process(): Promise<ProcessingResult> {
-    return Promise.resolve({ status: 'succeeded', result: [] });
+    return Promise.resolve({ kind: 'succeeded', result: [] });
   }
 }
 
@@ -118,7 +118,7 @@ class ImplicitlyRequestScopedProcessor extends TaskProcessorHost {
   }
 
   override process(): Promise<ProcessingResult> {
-    return Promise.resolve({ status: 'succeeded', result: [] });
+    return Promise.resolve({ kind: 'succeeded', result: [] });
   }
 }
 
@@ -141,7 +141,7 @@ class SlowStartProcessor extends TaskProcessorHost {
 
   override process(): Promise<ProcessingResult> {
     return Promise.resolve({
-      status: 'succeeded',
+      kind: 'succeeded',
       result: [this.connection.length],
     });
   }
@@ -169,11 +169,11 @@ describe('ProcessorRegistry', () => {
       expect.arrayContaining(['text_embedding', 'word_count']),
     );
     await expect(process('two words', 'word_count')).resolves.toEqual({
-      status: 'succeeded',
+      kind: 'succeeded',
       result: [2],
     });
     await expect(process(42, 'Word-Count')).resolves.toMatchObject({
-      status: 'failed',
+      kind: 'failed',
       code: 'invalid_content',
     });
     // One line, sorted by type, under the registry's name as ever.
@@ -212,7 +212,7 @@ describe('ProcessorRegistry', () => {
       imports: [SlowStartModule],
     });
     await expect(process(null, 'slow_start')).resolves.toEqual({
-      status: 'succeeded',
+      kind: 'succeeded',
       result: [4],
     });
     await app.close();
@@ -222,7 +222,7 @@ describe('ProcessorRegistry', () => {
     const { app, process } = await startProcessors();
     const dashed = await process('same text', 'text-embedding');
     const underscored = await process('same text', 'text_embedding');
-    expect(dashed.status).toBe('succeeded');
+    expect(dashed.kind).toBe('succeeded');
     expect(dashed).toEqual(underscored);
     await app.close();
   });
@@ -231,7 +231,7 @@ describe('ProcessorRegistry', () => {
     const { app, registry, process } = await startProcessors();
     expect(registry.taskTypes).toContain('text_embedding');
     await expect(process('x', 'image_caption')).resolves.toEqual({
-      status: 'failed',
+      kind: 'failed',
       code: FAILURE_CODE.unsupportedTaskType,
       message: `no processor handles task type "image_caption" (this service handles: ${registry.taskTypes.join(', ')})`,
     });
@@ -250,18 +250,18 @@ describe('ProcessorRegistry', () => {
     }
     expect(outcomes.slice(0, -1)).toEqual(
       Array.from({ length: UNEXPECTED_ERROR_ATTEMPTS - 1 }, (_, i) => ({
-        status: 'transient',
+        kind: 'transient',
         reason: `unexpected error, attempt ${i + 1} of ${UNEXPECTED_ERROR_ATTEMPTS}: TypeError: Cannot read properties of undefined (reading 'x')`,
       })),
     );
     expect(outcomes.at(-1)).toEqual({
-      status: 'failed',
+      kind: 'failed',
       code: FAILURE_CODE.processorError,
       message: `processing failed unexpectedly ${UNEXPECTED_ERROR_ATTEMPTS} times; last error: TypeError: Cannot read properties of undefined (reading 'x')`,
     });
     // Strikes are per task: another task starts afresh.
     await expect(process({}, 'buggy', 'task-b')).resolves.toMatchObject({
-      status: 'transient',
+      kind: 'transient',
     });
     const errors = logged(logs, 'error').join('\n');
     for (let attempt = 1; attempt <= UNEXPECTED_ERROR_ATTEMPTS; attempt++) {
@@ -279,7 +279,7 @@ describe('ProcessorRegistry', () => {
     });
     for (let attempt = 0; attempt < UNEXPECTED_ERROR_ATTEMPTS + 2; attempt++) {
       await expect(process({}, 'flaky_upstream', 'task-c')).resolves.toEqual({
-        status: 'transient',
+        kind: 'transient',
         reason: 'Error: upstream answered 503',
       });
     }

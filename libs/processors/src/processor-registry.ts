@@ -6,11 +6,12 @@ import { TASK_PROCESSORS } from './processors.constants.js';
 import { assertSingletons, type TaskProcessorMap } from './task-processors.js';
 import { canonicalTaskType } from './task-type.js';
 
-const STATUSES = new Set(['succeeded', 'failed', 'transient']);
+const RESULT_KINDS = new Set<unknown>(['succeeded', 'failed', 'transient']);
 const isResult = (value: unknown): value is ProcessingResult =>
   typeof value === 'object' &&
   value !== null &&
-  STATUSES.has((value as { status?: string }).status ?? '');
+  'kind' in value &&
+  RESULT_KINDS.has(value.kind);
 
 /**
  * Routes each task to the processor of its type (TASK_PROCESSORS), and
@@ -48,7 +49,7 @@ export class ProcessorRegistry implements OnModuleInit {
     const processor = this.processors.get(canonicalTaskType(String(task.type)));
     if (!processor) {
       return {
-        status: 'failed',
+        kind: 'failed',
         code: FAILURE_CODE.unsupportedTaskType,
         message: `no processor handles task type "${String(task.type)}" (this service handles: ${this.taskTypes.join(', ') || 'none'})`,
       };

@@ -11,11 +11,20 @@ export interface TokenUsage {
   totalTokens: number;
 }
 
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | readonly JsonValue[]
+  | { readonly [key: string]: JsonValue };
+
 /**
- * A success result: the number array the API receives (docs/contract.md §1). A
- * Float32Array is sent at float32 precision, in fewer bytes.
+ * A success result, as the API receives it: a vector (docs/contract.md §1),
+ * or the JSON object or array of another task type (§1a). A Float32Array is
+ * sent at float32 precision, in fewer bytes.
  */
-export type ResultVector = Float32Array | readonly number[];
+export type TaskResult = Float32Array | JsonValue;
 
 /**
  * Every way processing can end. `transient` means the task is fine but the
@@ -23,9 +32,9 @@ export type ResultVector = Float32Array | readonly number[];
  * the task is released, never failed.
  */
 export type ProcessingResult =
-  | { status: 'succeeded'; result: ResultVector; usage?: TokenUsage }
-  | { status: 'failed'; code: string; message: string }
-  | { status: 'transient'; reason: string };
+  | { kind: 'succeeded'; result: TaskResult; usage?: TokenUsage }
+  | { kind: 'failed'; code: string; message: string }
+  | { kind: 'transient'; reason: string };
 
 /**
  * The base class of every task processor, as @nestjs/bullmq's `WorkerHost`

@@ -34,14 +34,14 @@ export interface PollTarget {
 /** How the last poll attempts went. */
 type PollHealth =
   /** The last poll was answered, or none has been tried. */
-  | { phase: 'answering' }
+  | { kind: 'answering' }
   /** The last `failures` polls failed. */
-  | { phase: 'failing'; failures: number }
+  | { kind: 'failing'; failures: number }
   /** Polls are skipped until the API's breaker half-opens (said once); `failures` as it opened. */
-  | { phase: 'breaker_open'; failures: number };
+  | { kind: 'breaker_open'; failures: number };
 
 const failuresOf = (health: PollHealth): number =>
-  health.phase === 'answering' ? 0 : health.failures;
+  health.kind === 'answering' ? 0 : health.failures;
 
 /**
  * Decides when `/pending` is asked: at start, at every polling interval,
@@ -57,7 +57,7 @@ export class PollScheduler {
   private target: PollTarget | undefined;
   private inFlight: Promise<void> | undefined;
   private cycle = 0;
-  private health: PollHealth = { phase: 'answering' };
+  private health: PollHealth = { kind: 'answering' };
   /** The last answered page was full and not only others' tasks: more is probably waiting. */
   private backlog = false;
   /** At most one retry waits at a time, however many polls fail meanwhile. */
@@ -152,23 +152,23 @@ export class PollScheduler {
     const target = this.target;
     if (!target || this.stopping.signal.aborted) return false;
     if (this.api.isBreakerOpen()) {
-      if (this.health.phase !== 'breaker_open')
+      if (this.health.kind !== 'breaker_open')
         this.logger.warn(
           'tasks API circuit breaker open: polls are skipped until it half-opens',
         );
       this.health = {
-        phase: 'breaker_open',
+        kind: 'breaker_open',
         failures: failuresOf(this.health),
       };
       this.retryLater(target);
       return false;
     }
     // The breaker closed: should it open again, that is worth a line again.
-    if (this.health.phase === 'breaker_open')
+    if (this.health.kind === 'breaker_open')
       this.health =
         this.health.failures > 0
-          ? { phase: 'failing', failures: this.health.failures }
-          : { phase: 'answering' };
+          ? { kind: 'failing', failures: this.health.failures }
+          : { kind: 'answering' };
     const limit = target.room();
     if (limit <= 0) return false;
     const cycle = ++this.cycle;
@@ -177,7 +177,7 @@ export class PollScheduler {
       page = await this.api.fetchPending(limit);
     } catch (error) {
       this.health = {
-        phase: 'failing',
+        kind: 'failing',
         failures: failuresOf(this.health) + 1,
       };
       this.logger.warn(
@@ -187,7 +187,7 @@ export class PollScheduler {
       this.retryLater(target);
       return false;
     }
-    this.health = { phase: 'answering' };
+    this.health = { kind: 'answering' };
     this.lastAnsweredAt = this.timings.now();
     this.lastPollGauge.set(this.lastAnsweredAt / 1000);
 

@@ -12,7 +12,7 @@ const finished = (outcome: TaskOutcome): RunResult => ({
   kind: 'finished',
   outcome,
 });
-const RELEASED = finished({ status: 'released', reason: 'provider down' });
+const RELEASED = finished({ kind: 'released', reason: 'provider down' });
 
 describe('RunOnceTracker', () => {
   let clock: ManualClock;
@@ -42,10 +42,10 @@ describe('RunOnceTracker', () => {
 
   it('counts how finished tasks ended, and nothing for tasks never claimed', () => {
     const subject = tracker(false);
-    subject.record('a', finished({ status: 'succeeded' }));
-    subject.record('b', finished({ status: 'failed', code: 'invalid_task' }));
+    subject.record('a', finished({ kind: 'succeeded' }));
+    subject.record('b', finished({ kind: 'failed', code: 'invalid_task' }));
     subject.record('c', RELEASED);
-    subject.record('d', finished({ status: 'abandoned', reason: 'gone' }));
+    subject.record('d', finished({ kind: 'abandoned', reason: 'gone' }));
     subject.record('e', { kind: 'conflict' });
     subject.record('f', { kind: 'gone' });
 
@@ -76,7 +76,7 @@ describe('RunOnceTracker', () => {
       const subject = tracker(true);
       expect(subject.wantsMoreWork).toBe(true);
       subject.polled(2, false);
-      subject.record('a', finished({ status: 'succeeded' }));
+      subject.record('a', finished({ kind: 'succeeded' }));
       subject.record('b', RELEASED);
       await clock.advance(1_500);
       subject.settle(0, false);
@@ -119,7 +119,7 @@ describe('RunOnceTracker', () => {
     it('does not take again a task it released', () => {
       const subject = tracker(true);
       subject.record('a', RELEASED);
-      subject.record('b', finished({ status: 'succeeded' }));
+      subject.record('b', finished({ kind: 'succeeded' }));
 
       expect(subject.excludes('a')).toBe(true);
       expect(subject.excludes('b')).toBe(false);
@@ -149,7 +149,7 @@ describe('RunOnceTracker', () => {
       const first = await summaryOf(subject);
 
       subject.polled(3, false);
-      subject.record('late', finished({ status: 'succeeded' }));
+      subject.record('late', finished({ kind: 'succeeded' }));
       subject.settle(0, false);
 
       expect(first).toMatchObject({ succeeded: 0 });

@@ -4,7 +4,7 @@ import {
   LIFECYCLE_TIMINGS,
   type LifecycleTimings,
 } from './lifecycle-timings.js';
-import type { RunResult, TaskOutcomeStatus } from './task-outcome.js';
+import type { RunResult, TaskOutcomeKind } from './task-outcome.js';
 
 export interface RunSummary {
   succeeded: number;
@@ -17,7 +17,7 @@ export interface RunSummary {
   gaveUp: boolean;
 }
 
-export type RunTotals = Record<TaskOutcomeStatus, number>;
+export type RunTotals = Record<TaskOutcomeKind, number>;
 
 /** In run-once mode, consecutive failed polls before giving up (exit 3). */
 export const RUN_ONCE_POLL_ATTEMPTS = 5;
@@ -25,13 +25,13 @@ export const RUN_ONCE_POLL_ATTEMPTS = 5;
 /** Where a run-once stands. A long-running service stays `taking`. */
 type RunOnceState =
   /** Polls may still find work. */
-  | { phase: 'taking' }
+  | { kind: 'taking' }
   /** A poll found nothing it could take while nothing ran or waited. */
-  | { phase: 'drained' }
+  | { kind: 'drained' }
   /** The API stayed unreachable for RUN_ONCE_POLL_ATTEMPTS polls. */
-  | { phase: 'gave_up' }
+  | { kind: 'gave_up' }
   /** The summary is out; nothing changes it any more. */
-  | { phase: 'finished'; summary: RunSummary };
+  | { kind: 'finished'; summary: RunSummary };
 
 /**
  * Counts how the tasks taken ended (the shutdown line and the run-once
@@ -51,7 +51,7 @@ export class RunOnceTracker {
   };
   /** Run-once: tasks given back this run are not taken again. */
   private readonly releasedThisRun = new Set<string>();
-  private state: RunOnceState = { phase: 'taking' };
+  private state: RunOnceState = { kind: 'taking' };
   private readonly finished: Promise<RunSummary>;
   private finish: (summary: RunSummary) => void = () => {};
 
@@ -78,7 +78,7 @@ export class RunOnceTracker {
    * nothing to take. A long-running service polls for backlogs only.
    */
   get wantsMoreWork(): boolean {
-    return this.runOnce && this.state.phase === 'taking';
+    return this.runOnce && this.state.kind === 'taking';
   }
 
   /** A task this run must not take again. */
@@ -88,19 +88,19 @@ export class RunOnceTracker {
 
   record(id: string, result: RunResult): void {
     if (result.kind !== 'finished') return;
-    this.counts[result.outcome.status]++;
+    this.counts[result.outcome.kind]++;
     // A long-running service takes a released task again at a later poll;
     // a run-once run does not, or it would spin on a provider that is down.
-    if (this.runOnce && result.outcome.status === 'released')
+    if (this.runOnce && result.outcome.kind === 'released')
       this.releasedThisRun.add(id);
   }
 
   /** After each answered poll: `idle` when nothing runs or waits in the buffer. */
   polled(buffered: number, idle: boolean): void {
     if (!this.runOnce) return;
-    if (this.state.phase !== 'taking' && this.state.phase !== 'drained') return;
+    if (this.state.kind !== 'taking' && this.state.kind !== 'drained') return;
     this.state =
-      buffered === 0 && idle ? { phase: 'drained' } : { phase: 'taking' };
+      buffered === 0 && idle ? { kind: 'drained' } : { kind: 'taking' };
   }
 
   /**
@@ -109,9 +109,9 @@ export class RunOnceTracker {
    */
   givesUpAfter(failedPolls: number): boolean {
     if (!this.runOnce || failedPolls < RUN_ONCE_POLL_ATTEMPTS) return false;
-    if (this.state.phase !== 'finished') {
+    if (this.state.kind !== 'finished') {
       this.logger.error(`giving up after ${failedPolls} failed polls`);
-      this.state = { phase: 'gave_up' };
+      this.state = { kind: 'gave_up' };
     }
     return true;
   }
@@ -119,14 +119,13 @@ export class RunOnceTracker {
   /** Ends the run when it drained or gave up and nothing runs or polls any more. */
   settle(running: number, polling: boolean): void {
     if (!this.runOnce || running > 0 || polling) return;
-    if (this.state.phase !== 'drained' && this.state.phase !== 'gave_up')
-      return;
+    if (this.state.kind !== 'drained' && this.state.kind !== 'gave_up') return;
     const summary: RunSummary = {
       ...this.counts,
       elapsedMs: this.timings.now() - this.startedAt,
-      gaveUp: this.state.phase === 'gave_up',
+      gaveUp: this.state.kind === 'gave_up',
     };
-    this.state = { phase: 'finished', summary };
+    this.state = { kind: 'finished', summary };
     this.finish(summary);
   }
 }

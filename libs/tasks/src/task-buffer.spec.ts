@@ -145,7 +145,7 @@ describe('TaskBuffer', () => {
     buffer.recordResult('gone', { kind: 'gone' });
     buffer.recordResult('abandoned', {
       kind: 'finished',
-      outcome: { status: 'abandoned', reason: 'report refused' },
+      outcome: { kind: 'abandoned', reason: 'report refused' },
     });
     // Outages, conflicts and releases are not refusals: those come back.
     buffer.recordResult('outage', {
@@ -156,7 +156,7 @@ describe('TaskBuffer', () => {
     buffer.recordResult('conflict', { kind: 'conflict' });
     buffer.recordResult('released', {
       kind: 'finished',
-      outcome: { status: 'released', reason: 'provider down' },
+      outcome: { kind: 'released', reason: 'provider down' },
     });
 
     buffer.admit(

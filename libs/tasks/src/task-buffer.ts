@@ -157,7 +157,7 @@ export class TaskBuffer {
     const refused =
       result.kind === 'gone' ||
       (result.kind === 'not_claimed' && result.refused) ||
-      (result.kind === 'finished' && result.outcome.status === 'abandoned');
+      (result.kind === 'finished' && result.outcome.kind === 'abandoned');
     if (!refused) return;
     this.refused.add(id);
     if (this.refused.size > REMEMBERED_REFUSALS)

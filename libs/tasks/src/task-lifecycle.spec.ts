@@ -68,7 +68,7 @@ describe('task lifecycle pieces against the sandbox', () => {
 
     expect(result).toEqual({
       kind: 'finished',
-      outcome: { status: 'succeeded' },
+      outcome: { kind: 'succeeded' },
     });
     expect(sandbox.task(task.id)).toMatchObject({ state: 'succeeded' });
     expect(sandbox.stats().requests.patch.byStatus['503']).toBe(3);
@@ -91,7 +91,7 @@ describe('task lifecycle pieces against the sandbox', () => {
     expect(await running).toEqual({
       kind: 'finished',
       outcome: {
-        status: 'released',
+        kind: 'released',
         reason: 'result not delivered before shutdown',
       },
     });
@@ -109,7 +109,7 @@ describe('task lifecycle pieces against the sandbox', () => {
 
     expect(result).toEqual({
       kind: 'finished',
-      outcome: { status: 'failed', code: 'completion_refused' },
+      outcome: { kind: 'failed', code: 'completion_refused' },
     });
     expect(sandbox.task(task.id)?.patches.map(({ state }) => state)).toEqual([
       'in_progress',
@@ -136,7 +136,7 @@ describe('task lifecycle pieces against the sandbox', () => {
 
     expect(await running).toMatchObject({
       kind: 'finished',
-      outcome: { status: 'abandoned' },
+      outcome: { kind: 'abandoned' },
     });
     // Saved as succeeded by the API before its callback failed: it stays so.
     expect(sandbox.task(task.id)).toMatchObject({ state: 'succeeded' });

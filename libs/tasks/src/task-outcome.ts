@@ -5,12 +5,12 @@
  * API refused every report about it, so it stays as the API has it.
  */
 export type TaskOutcome =
-  | { status: 'succeeded' }
-  | { status: 'failed'; code: string }
-  | { status: 'released'; reason: string }
-  | { status: 'abandoned'; reason: string };
+  | { kind: 'succeeded' }
+  | { kind: 'failed'; code: string }
+  | { kind: 'released'; reason: string }
+  | { kind: 'abandoned'; reason: string };
 
-export type TaskOutcomeStatus = TaskOutcome['status'];
+export type TaskOutcomeKind = TaskOutcome['kind'];
 
 /** What became of one attempt to take a task. */
 export type RunResult =

@@ -337,8 +337,8 @@ describe('TaskPoller', () => {
       api.addPending('a', 'b');
       const poller = await startPoller({ RUN_ONCE: 'true' });
 
-      await runner.finish('a', { status: 'released', reason: 'provider down' });
-      await runner.finish('b', { status: 'released', reason: 'provider down' });
+      await runner.finish('a', { kind: 'released', reason: 'provider down' });
+      await runner.finish('b', { kind: 'released', reason: 'provider down' });
       await clock.advance(0);
 
       expect(startedIds()).toEqual(['a', 'b']);

@@ -20,14 +20,14 @@ import { TaskRunner } from './task-runner.js';
 /** Where the poller stands; it only ever moves down this list. */
 type PollerState =
   /** Polling, and starting buffered tasks as slots free. */
-  | { phase: 'running' }
+  | { kind: 'running' }
   /**
    * No more polls or starts; running tasks finish (the shutdown grace
    * period, or a run-once that gave up). The buffer was dropped.
    */
-  | { phase: 'draining' }
+  | { kind: 'draining' }
   /** Running tasks were told to give their tasks back. */
-  | { phase: 'releasing' };
+  | { kind: 'releasing' };
 
 /**
  * Keeps the service busy: the scheduler polls `/pending` for as much as the
@@ -45,7 +45,7 @@ export class TaskPoller
   private readonly running = new Map<string, Promise<void>>();
   /** Aborted when the runners must give their tasks back. */
   private readonly giveBack = new AbortController();
-  private state: PollerState = { phase: 'running' };
+  private state: PollerState = { kind: 'running' };
 
   constructor(
     config: ServiceConfig,
@@ -114,8 +114,8 @@ export class TaskPoller
   }
 
   private stopTakingWork(): void {
-    if (this.state.phase !== 'running') return;
-    this.state = { phase: 'draining' };
+    if (this.state.kind !== 'running') return;
+    this.state = { kind: 'draining' };
     this.scheduler.stop();
     // Buffered tasks were never claimed: they are still pending in the API.
     this.buffer.clear();
@@ -123,7 +123,7 @@ export class TaskPoller
 
   private releaseRunning(): void {
     this.stopTakingWork();
-    this.state = { phase: 'releasing' };
+    this.state = { kind: 'releasing' };
     this.giveBack.abort();
   }
 
@@ -144,7 +144,7 @@ export class TaskPoller
     wantsMoreWork: () => this.runOnce.wantsMoreWork,
     take: (page, cycle) => {
       // A poll in flight when the poller stopped: its tasks stay pending.
-      if (this.state.phase !== 'running') return { buffered: 0, ours: 0 };
+      if (this.state.kind !== 'running') return { buffered: 0, ours: 0 };
       const intake = this.buffer.admit(page, cycle, {
         running: this.running,
         excluded: (id) => this.runOnce.excludes(id),
@@ -172,7 +172,7 @@ export class TaskPoller
   }
 
   private startBuffered(): void {
-    while (this.state.phase === 'running' && this.hasFreeSlot()) {
+    while (this.state.kind === 'running' && this.hasFreeSlot()) {
       const next = this.buffer.take();
       if (!next) break;
       this.start(next);

@@ -28,7 +28,7 @@ class SizedResultProcessor extends TaskProcessorHost {
   }): Promise<ProcessingResult> {
     const { size } = content as { size: number };
     return Promise.resolve({
-      status: 'succeeded',
+      kind: 'succeeded',
       result: new Float32Array(size).fill(-0.0123456789),
     });
   }
@@ -115,7 +115,7 @@ describe('TaskRunner against the sandbox', () => {
 
     expect(result).toEqual({
       kind: 'finished',
-      outcome: { status: 'failed', code: 'result_too_large' },
+      outcome: { kind: 'failed', code: 'result_too_large' },
     });
     const task = sandbox.task(id)!;
     expect(task.patches!.map(({ state }) => state)).toEqual([
@@ -139,7 +139,7 @@ describe('TaskRunner against the sandbox', () => {
       { type: 'sized_result', content: { size: 3_072 } },
     ]);
     expect(results).toEqual([
-      { kind: 'finished', outcome: { status: 'succeeded' } },
+      { kind: 'finished', outcome: { kind: 'succeeded' } },
     ]);
   });
 
@@ -150,10 +150,10 @@ describe('TaskRunner against the sandbox', () => {
       { type: 'sized_result', content: { size: 20_000 } },
     ]);
     expect(results).toEqual([
-      { kind: 'finished', outcome: { status: 'succeeded' } },
+      { kind: 'finished', outcome: { kind: 'succeeded' } },
       {
         kind: 'finished',
-        outcome: { status: 'failed', code: 'result_too_large' },
+        outcome: { kind: 'failed', code: 'result_too_large' },
       },
     ]);
   });

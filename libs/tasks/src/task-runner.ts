@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import {
   ResultTooLargeError,
-  type ResultVector,
   TasksApiClient,
   TasksApiError,
 } from '@app/api-client';
@@ -11,6 +10,7 @@ import { InjectMetric, METRIC } from '@app/observability';
 import {
   type ProcessingResult,
   ProcessorRegistry,
+  type TaskResult,
   canonicalTaskType,
 } from '@app/processors';
 import { equalJitterBackoff } from '@app/resilience';
@@ -140,8 +140,8 @@ export class TaskRunner {
     try {
       const outcome = await this.process(taken, taskId, cycle, abort);
       // The contract's three outcomes; an abandoned task is the API's doing and only logged.
-      if (outcome.status !== 'abandoned')
-        this.processed.inc({ task_type: taskType, status: outcome.status });
+      if (outcome.kind !== 'abandoned')
+        this.processed.inc({ task_type: taskType, status: outcome.kind });
       return { kind: 'finished', outcome };
     } finally {
       this.inFlight.dec();
@@ -173,7 +173,7 @@ export class TaskRunner {
       const message = `the task document is invalid: ${taken.reasons.join('; ')}`;
       return this.report(
         taskId,
-        { status: 'failed', code: 'invalid_task', message },
+        { kind: 'failed', code: 'invalid_task', message },
         abort,
         log,
       );
@@ -200,7 +200,7 @@ export class TaskRunner {
     abort: AbortSignal,
     log: Log,
   ): Promise<TaskOutcome> {
-    switch (result.status) {
+    switch (result.kind) {
       case 'transient':
         return this.release(taskId, result.reason, log);
       case 'succeeded':
@@ -223,7 +223,7 @@ export class TaskRunner {
    */
   private async complete(
     taskId: string,
-    result: ResultVector,
+    result: TaskResult,
     abort: AbortSignal,
     log: Log,
   ): Promise<TaskOutcome> {
@@ -236,7 +236,7 @@ export class TaskRunner {
     switch (delivery.kind) {
       case 'delivered':
         this.logger.log(log, 'succeeded');
-        return { status: 'succeeded' };
+        return { kind: 'succeeded' };
       case 'gone':
         return this.abandon(log, `the task was deleted: ${delivery.message}`);
       case 'too_large':
@@ -287,7 +287,7 @@ export class TaskRunner {
       abort,
       log,
     );
-    return outcome.status === 'released'
+    return outcome.kind === 'released'
       ? this.abandon(log, `${message}; the failure was not delivered either`)
       : outcome;
   }
@@ -309,7 +309,7 @@ export class TaskRunner {
           { ...log, code: failure.code },
           `failed: ${failure.message}`,
         );
-        return { status: 'failed', code: failure.code };
+        return { kind: 'failed', code: failure.code };
       case 'gone':
         return this.abandon(log, `the task was deleted: ${delivery.message}`);
       case 'refused':
@@ -388,7 +388,7 @@ export class TaskRunner {
 
   private abandon(log: Log, reason: string): TaskOutcome {
     this.logger.error(log, `left as the API has it: ${reason}`);
-    return { status: 'abandoned', reason };
+    return { kind: 'abandoned', reason };
   }
 
   /** Gives the task back to `pending`; one attempt under the client's own retry policy. */
@@ -407,6 +407,6 @@ export class TaskRunner {
         `release failed, the task stays in_progress until the stale sweep: ${describe(error)}`,
       );
     }
-    return { status: 'released', reason };
+    return { kind: 'released', reason };
   }
 }

@@ -125,7 +125,7 @@ function setUp(env: Record<string, string> = {}) {
 }
 
 const vectorOf = (outcome: EmbeddingOutcome) =>
-  outcome.ok ? Array.from(outcome.vector) : outcome.error;
+  outcome.kind === 'embedded' ? Array.from(outcome.vector) : outcome.error;
 
 describe('EmbeddingBatcher', () => {
   it('waits EMBEDDING_BATCH_WAIT_MS after the first input for company, then sends them together', async () => {
@@ -248,10 +248,10 @@ describe('EmbeddingBatcher', () => {
     const pending = texts.map((text) => embed(text));
     timer.elapse();
     const outcomes = await Promise.all(pending);
-    expect(outcomes.map((outcome) => outcome.ok)).toEqual(
+    expect(outcomes.map((outcome) => outcome.kind === 'embedded')).toEqual(
       texts.map((text) => !text.startsWith('bad')),
     );
-    const rejected = outcomes.filter((outcome) => !outcome.ok);
+    const rejected = outcomes.filter((outcome) => outcome.kind === 'error');
     for (const outcome of rejected) {
       expect(outcome.error).toBeInstanceOf(EmbeddingProviderError);
       expect((outcome.error as EmbeddingProviderError).kind).toBe(
@@ -281,7 +281,7 @@ describe('EmbeddingBatcher', () => {
     );
     timer.elapse();
     const usages = (await Promise.all(pending)).map((outcome) =>
-      outcome.ok ? outcome.usage : undefined,
+      outcome.kind === 'embedded' ? outcome.usage : undefined,
     );
     expect(usages).toEqual([
       { promptTokens: 2, totalTokens: 1 },
@@ -306,7 +306,7 @@ describe('EmbeddingBatcher', () => {
     );
     timer.elapse();
     const shares = (await Promise.all(even)).map((outcome) =>
-      outcome.ok ? outcome.usage.promptTokens : 0,
+      outcome.kind === 'embedded' ? outcome.usage.promptTokens : 0,
     );
     expect(shares).toEqual([4, 3, 3]);
 
@@ -317,7 +317,7 @@ describe('EmbeddingBatcher', () => {
     timer.elapse();
     expect(
       (await Promise.all(unreported)).map((outcome) =>
-        outcome.ok ? outcome.usage : undefined,
+        outcome.kind === 'embedded' ? outcome.usage : undefined,
       ),
     ).toEqual([
       { promptTokens: 2, totalTokens: 2 },
@@ -331,7 +331,7 @@ describe('EmbeddingBatcher', () => {
     const pending = [embed('a'), embed('b')];
     timer.elapse();
     for (const outcome of await Promise.all(pending)) {
-      expect(outcome).toEqual({ ok: false, error: provider.failure });
+      expect(outcome).toEqual({ kind: 'error', error: provider.failure });
     }
     expect(provider.calls).toHaveLength(1);
   });
@@ -343,7 +343,7 @@ describe('EmbeddingBatcher', () => {
     timer.elapse();
     for (const outcome of await Promise.all(pending)) {
       expect(outcome).toEqual({
-        ok: false,
+        kind: 'error',
         error: new EmbeddingProviderError(
           'unavailable',
           'the embedding provider answered 1 vectors for 2 inputs',

@@ -30,8 +30,8 @@ export interface BatchItem {
 
 /** A failure is an `EmbeddingProviderError`, or whatever a bug threw. */
 export type EmbeddingOutcome =
-  | { ok: true; vector: Float32Array; usage: TokenUsage }
-  | { ok: false; error: unknown };
+  | { kind: 'embedded'; vector: Float32Array; usage: TokenUsage }
+  | { kind: 'error'; error: unknown };
 
 interface Entry {
   item: BatchItem;
@@ -76,7 +76,7 @@ const idOf = ({ model, dimensions }: BatchKey) =>
  */
 @Injectable()
 export class EmbeddingBatcher implements OnModuleDestroy {
-  private readonly logger = new Logger('EmbeddingBatcher');
+  private readonly logger = new Logger(EmbeddingBatcher.name);
   private readonly maxInputs: number;
   private readonly waitMs: number;
   private readonly maxInFlight: number;
@@ -221,7 +221,7 @@ export class EmbeddingBatcher implements OnModuleDestroy {
     const total = apportion(used.totalTokens, weights);
     batch.entries.forEach(({ settle }, index) =>
       settle({
-        ok: true,
+        kind: 'embedded',
         vector: vectors[index],
         usage: { promptTokens: prompt[index], totalTokens: total[index] },
       }),
@@ -246,6 +246,6 @@ export class EmbeddingBatcher implements OnModuleDestroy {
       );
       return;
     }
-    entries.forEach(({ settle }) => settle({ ok: false, error }));
+    entries.forEach(({ settle }) => settle({ kind: 'error', error }));
   }
 }

@@ -24,7 +24,7 @@ const check = (
 
 const ok = async (content: unknown) => {
   const checked = await check(content);
-  if (!checked.ok)
+  if (checked.kind === 'invalid')
     throw new Error(`unexpected ${checked.code}: ${checked.message}`);
   return checked.input;
 };
@@ -82,7 +82,7 @@ describe('checkEmbeddingContent', () => {
     ],
   ])('refuses %j as invalid_content', async (content, message) => {
     expect(await check(content)).toEqual({
-      ok: false,
+      kind: 'invalid',
       code: FAILURE_CODE.invalidContent,
       message,
     });
@@ -106,7 +106,7 @@ describe('checkEmbeddingContent', () => {
     ],
   ])('refuses %j as unsupported_dimensions', async (content, message) => {
     expect(await check(content)).toEqual({
-      ok: false,
+      kind: 'invalid',
       code: FAILURE_CODE.unsupportedDimensions,
       message,
     });
@@ -123,7 +123,7 @@ describe('checkEmbeddingContent', () => {
     const atLimit = 'a' + ' a'.repeat(8_191);
     expect((await ok(atLimit)).tokens).toBe(8_192);
     expect(await check(`${atLimit} a`)).toEqual({
-      ok: false,
+      kind: 'invalid',
       code: FAILURE_CODE.textTooLong,
       message:
         'the text is more than 8192 tokens long; text-embedding-3-small accepts at most 8192 tokens',
@@ -136,7 +136,7 @@ describe('checkEmbeddingContent', () => {
       .repeat(MAX_INPUT_CHARACTERS / 4)
       .slice(0, MAX_INPUT_CHARACTERS);
     expect(await check(`${atBound}!`, counter)).toEqual({
-      ok: false,
+      kind: 'invalid',
       code: FAILURE_CODE.textTooLong,
       message:
         'the text is 1048577 characters long; no text over 1048576 characters fits in 8192 tokens, and text-embedding-3-small accepts at most 8192 tokens',
@@ -154,7 +154,7 @@ describe('checkEmbeddingContent', () => {
       }
     })();
     expect(await check('a'.repeat(150_000), tooSlow)).toEqual({
-      ok: false,
+      kind: 'invalid',
       code: FAILURE_CODE.textTooLong,
       message:
         'the tokens of this 150000-character text could not be counted within 5 s: it holds runs without a space far longer than real text has; text-embedding-3-small accepts at most 8192 tokens',
@@ -178,7 +178,7 @@ describe('checkEmbeddingContent', () => {
       ['dimensions', 'content.dimensions must be a positive integer'],
     ])('in %s is invalid_content, named as such', async (field, message) => {
       expect(await check({ text: 'x', [field]: nested(20_000) })).toMatchObject(
-        { ok: false, code: FAILURE_CODE.invalidContent, message },
+        { kind: 'invalid', code: FAILURE_CODE.invalidContent, message },
       );
     });
   });
@@ -186,7 +186,7 @@ describe('checkEmbeddingContent', () => {
   it('reads a `__proto__` key as data, never as the prototype', async () => {
     const content: unknown = JSON.parse('{"__proto__": {"text": "hidden"}}');
     expect(await check(content)).toMatchObject({
-      ok: false,
+      kind: 'invalid',
       message: 'content.text is required',
     });
   });

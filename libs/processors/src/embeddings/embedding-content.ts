@@ -28,8 +28,8 @@ export interface EmbeddingInput {
 }
 
 export type ContentCheck =
-  | { ok: true; input: EmbeddingInput }
-  | { ok: false; code: string; message: string };
+  | { kind: 'valid'; input: EmbeddingInput }
+  | { kind: 'invalid'; code: string; message: string };
 
 /** The object form of the content (docs/contract.md §1). */
 class TextEmbeddingContent {
@@ -50,7 +50,7 @@ class TextEmbeddingContent {
 }
 
 const invalid = (message: string): ContentCheck => ({
-  ok: false,
+  kind: 'invalid',
   code: FAILURE_CODE.invalidContent,
   message,
 });
@@ -71,7 +71,7 @@ function dimensionsProblem(
 }
 
 const tooLong = (message: string): ContentCheck => ({
-  ok: false,
+  kind: 'invalid',
   code: FAILURE_CODE.textTooLong,
   message,
 });
@@ -117,7 +117,7 @@ export async function checkEmbeddingContent(
   const problem = dimensionsProblem(model, parsed.dimensions);
   if (problem) {
     return {
-      ok: false,
+      kind: 'invalid',
       code: FAILURE_CODE.unsupportedDimensions,
       message: problem,
     };
@@ -132,7 +132,7 @@ export async function checkEmbeddingContent(
   if (count.kind !== 'counted')
     return tooLong(tokenLimitProblem(count, text, model));
   return {
-    ok: true,
+    kind: 'valid',
     input: { text, model, dimensions, tokens: count.tokens },
   };
 }

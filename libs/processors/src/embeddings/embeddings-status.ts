@@ -9,7 +9,7 @@ import { EmbeddingProvider } from './embedding-provider.js';
  */
 @Injectable()
 export class EmbeddingsStatus implements OnModuleInit {
-  private readonly logger = new Logger('Embeddings');
+  private readonly logger = new Logger(EmbeddingsStatus.name);
 
   constructor(
     private readonly provider: EmbeddingProvider,

@@ -52,7 +52,8 @@ describe('mock embeddings', () => {
     const { app, process } = await startProcessors();
     const first = await process({ text: 'Text to embed', ...content });
     const again = await process({ text: 'Text to embed', ...content });
-    if (first.status !== 'succeeded') throw new Error(JSON.stringify(first));
+    if (first.kind !== 'succeeded' || !(first.result instanceof Float32Array))
+      throw new Error(JSON.stringify(first));
     expect(first.result).toHaveLength(size);
     expect(norm(first.result)).toBeCloseTo(1, 6);
     expect(again).toEqual(first);
@@ -63,9 +64,8 @@ describe('mock embeddings', () => {
     const { app, process, logs } = await startProcessors();
     for (const text of ['a', 'b']) {
       const result = await process({ text, model: 'nomic-embed-text' });
-      expect(result).toMatchObject({ status: 'succeeded' });
-      if (result.status === 'succeeded')
-        expect(result.result).toHaveLength(1536);
+      expect(result).toMatchObject({ kind: 'succeeded' });
+      if (result.kind === 'succeeded') expect(result.result).toHaveLength(1536);
     }
     const warnings = logged(logs, 'warn');
     expect(warnings).toHaveLength(1);
@@ -82,11 +82,11 @@ describe('mock embeddings', () => {
       model: 'nomic-embed-text',
       dimensions: 3072,
     });
-    expect(largest.status === 'succeeded' && largest.result).toHaveLength(3072);
+    expect(largest.kind === 'succeeded' && largest.result).toHaveLength(3072);
     await expect(
       process({ text: 'a', model: 'nomic-embed-text', dimensions: 3073 }),
     ).resolves.toEqual({
-      status: 'failed',
+      kind: 'failed',
       code: FAILURE_CODE.unsupportedDimensions,
       message:
         'mock embeddings answer at most 3072 dimensions, the most of any real embedding model (got 3073)',
@@ -130,7 +130,7 @@ describe('mock embeddings', () => {
     const result = await process({ text, model: 'text-embedding-3-small' });
     const tokens = countTokens(text);
     expect(result).toMatchObject({
-      status: 'succeeded',
+      kind: 'succeeded',
       usage: { promptTokens: tokens, totalTokens: tokens },
     });
     // The provider itself reports none: the batcher's counts are used.
@@ -161,7 +161,7 @@ describe('mock embeddings', () => {
       const results = await Promise.all(
         ['one', 'two', 'three'].map((text) => process(text)),
       );
-      expect(results.map((result) => result.status)).toEqual([
+      expect(results.map((result) => result.kind)).toEqual([
         'succeeded',
         'succeeded',
         'succeeded',

@@ -80,7 +80,7 @@ export function mockVector(
 @Injectable()
 export class MockEmbeddingProvider extends EmbeddingProvider {
   readonly description: string;
-  private readonly logger = new Logger('Embeddings');
+  private readonly logger = new Logger(MockEmbeddingProvider.name);
   /** Unknown models already warned about: at most NAMED_UNKNOWN_MODELS. */
   private readonly unknownModels = new Set<string>();
   private unknownModelsOverflowed = false;

@@ -77,7 +77,7 @@ describe('OpenAI embeddings through the SDK', () => {
     it('reads base64 answers, which the SDK asks for', async () => {
       const { process, logs } = await start();
       await expect(process({ text: 'hello', model: MODEL })).resolves.toEqual({
-        status: 'succeeded',
+        kind: 'succeeded',
         result: stubVector('hello', SIZE),
         usage: { promptTokens: 1, totalTokens: 1 },
       });
@@ -121,7 +121,7 @@ describe('OpenAI embeddings through the SDK', () => {
         process('a' + ' a'.repeat(8_192)),
       ]);
       expect(
-        results.map((result) => result.status === 'failed' && result.code),
+        results.map((result) => result.kind === 'failed' && result.code),
       ).toEqual([
         FAILURE_CODE.invalidContent,
         FAILURE_CODE.unsupportedDimensions,
@@ -179,7 +179,7 @@ describe('OpenAI embeddings through the SDK', () => {
       results.forEach((result, i) => {
         if (texts[i] === 'forbidden') {
           expect(result).toMatchObject({
-            status: 'failed',
+            kind: 'failed',
             code: FAILURE_CODE.providerRejectedInput,
             message:
               "the embedding provider rejected the input (400): '$.input' is invalid. Please check the API reference.",
@@ -286,8 +286,8 @@ describe('OpenAI embeddings through the SDK', () => {
           await twoTasksAnswered(reply);
         const reason = `the embedding provider answered an invalid embeddings answer: ${detail}`;
         expect(results).toEqual([
-          { status: 'transient', reason },
-          { status: 'transient', reason },
+          { kind: 'transient', reason },
+          { kind: 'transient', reason },
         ]);
         // Not retried: the same request would be paid for again, and the
         // tasks come back at a later poll anyway.
@@ -325,7 +325,7 @@ describe('OpenAI embeddings through the SDK', () => {
         await expect(
           process('hello', 'text_embedding', 'task-cut-off'),
         ).resolves.toEqual({
-          status: 'transient',
+          kind: 'transient',
           reason:
             'the embedding provider answered an invalid embeddings answer: the body is not JSON',
         });
@@ -340,11 +340,11 @@ describe('OpenAI embeddings through the SDK', () => {
       );
       expect(unequal.results).toEqual([
         {
-          status: 'transient',
+          kind: 'transient',
           reason:
             'the embedding provider answered an invalid embeddings answer: vector 1 has 9 values; vector 0 has 8',
         },
-        expect.objectContaining({ status: 'transient' }),
+        expect.objectContaining({ kind: 'transient' }),
       ]);
     });
 
@@ -354,7 +354,7 @@ describe('OpenAI embeddings through the SDK', () => {
         { model: 'nomic-embed-text', dimensions: 4 },
       );
       expect(results[0]).toEqual({
-        status: 'transient',
+        kind: 'transient',
         reason:
           'the embedding provider answered an invalid embeddings answer: vector 0 has 5 values; 4 dimensions were asked for',
       });
@@ -382,7 +382,7 @@ describe('OpenAI embeddings through the SDK', () => {
       );
       const { process } = await start();
       await expect(process('hello')).resolves.toMatchObject({
-        status: 'succeeded',
+        kind: 'succeeded',
         usage: { promptTokens: 1, totalTokens: 1 },
       });
       expect(
@@ -405,7 +405,7 @@ describe('OpenAI embeddings through the SDK', () => {
       );
       const { process, logs } = await start();
       await expect(process('hello')).resolves.toMatchObject({
-        status: 'succeeded',
+        kind: 'succeeded',
       });
       const [limited, retried] = stub.requests;
       expect(retried.receivedAt - limited.receivedAt).toBeGreaterThanOrEqual(
@@ -427,7 +427,7 @@ describe('OpenAI embeddings through the SDK', () => {
       );
       const { process } = await start();
       await expect(process('hello')).resolves.toEqual({
-        status: 'transient',
+        kind: 'transient',
         reason:
           'the embedding provider is rate limiting us (429): Rate limit reached for requests',
       });
@@ -438,7 +438,7 @@ describe('OpenAI embeddings through the SDK', () => {
       stub.reply(...Array(3).fill(errorReply(500, 'The server had an error')));
       const { process, embeddingsReadiness } = await start();
       await expect(process('hello')).resolves.toEqual({
-        status: 'transient',
+        kind: 'transient',
         reason: 'the embedding provider answered 500: The server had an error',
       });
       expect(stub.requests).toHaveLength(3);
@@ -450,7 +450,7 @@ describe('OpenAI embeddings through the SDK', () => {
       stub.reply(errorReply(400, "'$.input' is invalid."));
       const { process } = await start();
       await expect(process('hello')).resolves.toEqual({
-        status: 'failed',
+        kind: 'failed',
         code: FAILURE_CODE.providerRejectedInput,
         message:
           "the embedding provider rejected the input (400): '$.input' is invalid.",
@@ -468,7 +468,7 @@ describe('OpenAI embeddings through the SDK', () => {
       await expect(
         process({ text: 'hello', model: 'text-embedding-4' }),
       ).resolves.toEqual({
-        status: 'failed',
+        kind: 'failed',
         code: FAILURE_CODE.unknownModel,
         message:
           'the embedding provider does not have model "text-embedding-4": The model `text-embedding-4` does not exist.',
@@ -479,7 +479,7 @@ describe('OpenAI embeddings through the SDK', () => {
       stub.reply(errorReply(404, 'Unknown request URL: POST /embeddings.'));
       const { process } = await start();
       await expect(process('hello')).resolves.toMatchObject({
-        status: 'transient',
+        kind: 'transient',
       });
     });
 
@@ -496,11 +496,11 @@ describe('OpenAI embeddings through the SDK', () => {
       const reason =
         'the embedding provider refused our API key (401); check OPENAI_API_KEY';
       await expect(process('one')).resolves.toEqual({
-        status: 'transient',
+        kind: 'transient',
         reason,
       });
       await expect(process('two')).resolves.toEqual({
-        status: 'transient',
+        kind: 'transient',
         reason,
       });
       expect(stub.requests).toHaveLength(2);
@@ -512,7 +512,7 @@ describe('OpenAI embeddings through the SDK', () => {
       );
 
       await expect(process('three')).resolves.toMatchObject({
-        status: 'succeeded',
+        kind: 'succeeded',
       });
       await expect(embeddingsReadiness()).resolves.toBe('ready');
       expect(logged(logs, 'log').join('\n')).toContain(
@@ -526,7 +526,7 @@ describe('OpenAI embeddings through the SDK', () => {
       stub.reply(errorReply(403, 'You are not allowed to use this model.'));
       const { process, embeddingsReadiness } = await start();
       await expect(process('hello')).resolves.toEqual({
-        status: 'transient',
+        kind: 'transient',
         reason:
           'the embedding provider refused our API key (403); check OPENAI_API_KEY',
       });
@@ -542,7 +542,7 @@ describe('OpenAI embeddings through the SDK', () => {
         },
       );
       await expect(process('hello')).resolves.toMatchObject({
-        status: 'transient',
+        kind: 'transient',
         reason: expect.stringContaining('timed out') as string,
       });
       expect(await requests('timeout')).toBe(1);
@@ -557,7 +557,7 @@ describe('OpenAI embeddings through the SDK', () => {
         MAX_RETRIES: '1',
       });
       await expect(process('hello')).resolves.toEqual({
-        status: 'transient',
+        kind: 'transient',
         reason: 'cannot reach the embedding provider (ECONNREFUSED)',
       });
       expect(await requests('connection_error')).toBe(2);
@@ -572,7 +572,7 @@ describe('OpenAI embeddings through the SDK', () => {
       await process('one');
       await process('two');
       await expect(process('three')).resolves.toEqual({
-        status: 'transient',
+        kind: 'transient',
         reason: 'the openai circuit breaker is open after repeated failures',
       });
       expect(stub.requests).toHaveLength(2);

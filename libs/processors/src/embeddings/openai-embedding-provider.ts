@@ -54,7 +54,7 @@ const displayUrl = (url: string): string => {
 @Injectable()
 export class OpenAiEmbeddingProvider extends EmbeddingProvider {
   readonly description: string;
-  private readonly logger = new Logger('Embeddings');
+  private readonly logger = new Logger(OpenAiEmbeddingProvider.name);
   private readonly client: OpenAI;
   private readonly breaker: CircuitBreakerPolicy;
   private readonly policy: IPolicy;

@@ -26,17 +26,17 @@ export class TextEmbeddingProcessor extends TaskProcessorHost {
 
   override async process(task: ProcessableTask): Promise<ProcessingResult> {
     const check = await checkEmbeddingContent(task.content, this.tokens);
-    if (!check.ok) {
-      return { status: 'failed', code: check.code, message: check.message };
+    if (check.kind === 'invalid') {
+      return { kind: 'failed', code: check.code, message: check.message };
     }
     const { text, tokens, model, dimensions } = check.input;
     const outcome = await this.batcher.embed(
       { model, dimensions },
       { text, tokens },
     );
-    if (outcome.ok) {
+    if (outcome.kind === 'embedded') {
       return {
-        status: 'succeeded',
+        kind: 'succeeded',
         result: outcome.vector,
         usage: outcome.usage,
       };
@@ -47,25 +47,25 @@ export class TextEmbeddingProcessor extends TaskProcessorHost {
     switch (error.kind) {
       case 'input_rejected':
         return {
-          status: 'failed',
+          kind: 'failed',
           code: FAILURE_CODE.providerRejectedInput,
           message: error.message,
         };
       case 'unknown_model':
         return {
-          status: 'failed',
+          kind: 'failed',
           code: FAILURE_CODE.unknownModel,
           message: error.message,
         };
       case 'unsupported_dimensions':
         return {
-          status: 'failed',
+          kind: 'failed',
           code: FAILURE_CODE.unsupportedDimensions,
           message: error.message,
         };
       case 'key_refused':
       case 'unavailable':
-        return { status: 'transient', reason: error.message };
+        return { kind: 'transient', reason: error.message };
     }
   }
 }

@@ -92,7 +92,7 @@ interface Lane {
  */
 @Injectable()
 export class TokenCountPool implements OnApplicationShutdown {
-  private readonly logger = new Logger('TokenCountPool');
+  private readonly logger = new Logger(TokenCountPool.name);
   private readonly lanes: Lane[];
   private readonly queue: Job[] = [];
   private stopped = false;

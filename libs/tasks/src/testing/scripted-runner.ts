@@ -37,7 +37,7 @@ export class ScriptedRunner {
       const onAbort = () => {
         void this.end(id, {
           kind: 'finished',
-          outcome: { status: 'released', reason: 'shutdown' },
+          outcome: { kind: 'released', reason: 'shutdown' },
         });
       };
       this.open.set(id, (result) => {
@@ -53,7 +53,7 @@ export class ScriptedRunner {
   /** Ends a running task with `outcome`, reported to the fake API as the runner would. */
   finish(
     id: string,
-    outcome: TaskOutcome = { status: 'succeeded' },
+    outcome: TaskOutcome = { kind: 'succeeded' },
   ): Promise<void> {
     return this.end(id, { kind: 'finished', outcome });
   }
@@ -73,7 +73,7 @@ export class ScriptedRunner {
         failed: () => this.api.fail(id),
         released: () => this.api.release(id),
         abandoned: () => Promise.resolve(),
-      }[result.outcome.status];
+      }[result.outcome.kind];
       await report();
     }
     resolve(result);
