@@ -20,13 +20,26 @@ const problemOf = ({ constraints = {} }: ValidationError): string => {
   return basic ? constraints[basic] : Object.values(constraints)[0];
 };
 
-/** The properties `dto` declares at least one rule for. */
-const declaredProperties = (dto: new () => object): Set<string> =>
-  new Set(
-    getMetadataStorage()
-      .getTargetValidationMetadatas(dto, '', true, false)
-      .map(({ propertyName }) => propertyName),
-  );
+/**
+ * The properties `dto` declares at least one rule for. Remembered per class:
+ * decorators run once, when the class is defined, so the list never changes,
+ * and reading it again costs as much as the validation itself.
+ */
+const declared = new WeakMap<new () => object, readonly string[]>();
+function declaredProperties(dto: new () => object): readonly string[] {
+  let properties = declared.get(dto);
+  if (properties === undefined) {
+    properties = [
+      ...new Set(
+        getMetadataStorage()
+          .getTargetValidationMetadatas(dto, '', true, false)
+          .map(({ propertyName }) => propertyName),
+      ),
+    ];
+    declared.set(dto, properties);
+  }
+  return properties;
+}
 
 /**
  * Validates `source` against the class-validator rules of `dto`. Only the
