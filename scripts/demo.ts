@@ -217,6 +217,9 @@ async function startService(
       EMBEDDING_PROVIDER: 'openai',
       OPENAI_API_KEY: apiKey,
       OPENAI_BASE_URL: sandbox.embeddingsUrl,
+      WIKIDATA_API_URL: `${sandbox.url}/w/api.php`,
+      WIKIDATA_USER_AGENT:
+        'ai-task-processor-demo/1.0 (https://example.org/ai-task-processor)',
     });
   else {
     env.EMBEDDING_PROVIDER = 'mock';

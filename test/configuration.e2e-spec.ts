@@ -77,6 +77,8 @@ describe('start-up configuration (built service)', () => {
     const { service, baseUrl } = await startService({
       ...validEnv,
       OPENAI_API_KEY: API_KEY,
+      WIKIDATA_USER_AGENT:
+        'ai-task-processor-tests/1.0 (https://example.org/ai-task-processor)',
       LOG_LEVEL: 'trace',
     });
     try {

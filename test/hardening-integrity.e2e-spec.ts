@@ -49,6 +49,8 @@ describe('no peer can fool the service into reporting bad data (built service)',
         EMBEDDING_PROVIDER: 'openai',
         OPENAI_API_KEY: 'sk-stub-key',
         OPENAI_BASE_URL: stub.baseUrl,
+        WIKIDATA_USER_AGENT:
+          'ai-task-processor-tests/1.0 (https://example.org/ai-task-processor)',
         POLLING_INTERVAL_SECONDS: '1',
         MAX_RETRIES: '0',
         CIRCUIT_BREAKER_THRESHOLD: '1000',

@@ -14,8 +14,11 @@ import {
 } from '../../apps/sandbox/src/settings.js';
 import type {
   CallbackCounters,
+  ChatCounters,
   ReferenceCounters,
+  WikidataCounters,
 } from '../../apps/sandbox/src/stats.js';
+import type { ChatRequestRecord } from '../../apps/sandbox/src/chat/chat-request-log.js';
 import type { CallbackFailure } from '../../apps/sandbox/src/tasks/callback-dispatcher.js';
 import type { PatchRecord } from '../../apps/sandbox/src/tasks/task.js';
 import type {
@@ -24,11 +27,14 @@ import type {
 } from '../../apps/sandbox/src/tasks/task.js';
 import type { SeedOptions } from '../../apps/sandbox/src/tasks/task-seeder.js';
 import type {
+  ChatFault,
   ErrorFault,
   FaultsView,
   GarbageFault,
+  LagFault,
   LatencyFault,
 } from '../../apps/sandbox/src/traffic/faults.js';
+import { WIKIDATA_API_PATH } from '../../apps/sandbox/src/traffic/routes.js';
 import {
   type Sandbox,
   type SandboxOptions,
@@ -46,6 +52,11 @@ export {
 export type {
   CallbackCounters,
   CallbackFailure,
+  ChatCounters,
+  ChatFault,
+  ChatRequestRecord,
+  LagFault,
+  WikidataCounters,
   ClientAuthMethod,
   ErrorFault,
   FaultsView,
@@ -157,9 +168,18 @@ export class SandboxAdminClient {
       this.call('POST', '/admin/faults/error', fault),
     garbage: (fault: GarbageFault = {}): Promise<FaultsView> =>
       this.call('POST', '/admin/faults/garbage', fault),
+    chat: (fault: ChatFault): Promise<FaultsView> =>
+      this.call('POST', '/admin/faults/chat', fault),
+    wikidataLag: (fault: LagFault): Promise<FaultsView> =>
+      this.call('POST', '/admin/faults/wikidata-lag', fault),
     active: (): Promise<FaultsView> => this.call('GET', '/admin/faults'),
     reset: (): Promise<void> => this.call('DELETE', '/admin/faults'),
   };
+
+  /** The last chat requests received (at most 100), oldest first. */
+  chatRequests(): Promise<ChatRequestRecord[]> {
+    return this.call('GET', '/admin/chat/requests');
+  }
 
   async revokeAllTokens(): Promise<number> {
     const { revoked } = await this.call<{ revoked: number }>(
@@ -202,6 +222,8 @@ export interface SandboxProcess {
   port: number;
   tokenUrl: string;
   embeddingsUrl: string;
+  /** `${url}/w/api.php`: the Wikidata stand-in. */
+  wikidataUrl: string;
   clientId: string;
   clientSecret: string;
   admin: SandboxAdminClient;
@@ -231,6 +253,7 @@ export async function startSandboxProcess(
     port: Number(listening.port),
     tokenUrl: String(listening.tokenUrl),
     embeddingsUrl: String(listening.embeddingsUrl),
+    wikidataUrl: `${url}${WIKIDATA_API_PATH}`,
     clientId: String(listening.clientId),
     clientSecret: clientSecretOf(env, args),
     admin: new SandboxAdminClient(url),

@@ -41,6 +41,9 @@ export function serviceEnvironment(
           EMBEDDING_PROVIDER: 'openai',
           OPENAI_API_KEY: 'sk-sandbox-key',
           OPENAI_BASE_URL: sandbox.embeddingsUrl,
+          WIKIDATA_API_URL: `${sandbox.url}/w/api.php`,
+          WIKIDATA_USER_AGENT:
+            'ai-task-processor-tests/1.0 (https://example.org/ai-task-processor)',
         }
       : { EMBEDDING_PROVIDER: 'mock' }),
     ...env,

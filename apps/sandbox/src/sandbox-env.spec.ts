@@ -100,6 +100,43 @@ describe('readSandboxEnvironment', () => {
     });
   });
 
+  it('reads the seeded types: all, or a comma-separated list', () => {
+    expect(readSandboxEnvironment({ SANDBOX_SEED_TYPES: 'all' }, [])).toEqual({
+      ok: true,
+      options: {
+        port: 3000,
+        seedTypes: [
+          'text_embedding',
+          'identifying_data',
+          'defining_topics',
+          'defining_impact_area',
+          'defining_severity',
+        ],
+      },
+    });
+    expect(
+      readSandboxEnvironment({}, [
+        '--seed-types',
+        'identifying_data, defining_severity',
+      ]),
+    ).toEqual({
+      ok: true,
+      options: {
+        port: 3000,
+        seedTypes: ['identifying_data', 'defining_severity'],
+      },
+    });
+    expect(
+      readSandboxEnvironment(
+        { SANDBOX_SEED_TYPES: 'text_embedding,image' },
+        [],
+      ),
+    ).toMatchObject({
+      ok: false,
+      problems: [expect.stringMatching(/^SANDBOX_SEED_TYPES must be "all" or/)],
+    });
+  });
+
   it('names unknown flags', () => {
     expect(readSandboxEnvironment({}, ['--colour'])).toMatchObject({
       ok: false,

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { SEEDABLE_TYPES } from './tasks/task-types.js';
 import {
   CLIENT_AUTH_METHODS,
   SANDBOX_PROFILES,
@@ -16,7 +17,8 @@ type Kind =
   | 'switch'
   | 'profile'
   | 'auth-method'
-  | 'scopes';
+  | 'scopes'
+  | 'task-types';
 
 interface Setting {
   env: string;
@@ -35,6 +37,12 @@ export const SANDBOX_SETTINGS: readonly Setting[] = [
     flag: 'seed-legacy',
     option: 'seedLegacy',
     kind: 'count',
+  },
+  {
+    env: 'SANDBOX_SEED_TYPES',
+    flag: 'seed-types',
+    option: 'seedTypes',
+    kind: 'task-types',
   },
   {
     env: 'SANDBOX_CLIENT_ID',
@@ -158,10 +166,20 @@ const SWITCH_WORDS: Record<string, boolean> = {
   no: false,
 };
 
+/** `all`, or a comma-separated list of seedable types. */
+function taskTypes(raw: string): string[] | undefined {
+  if (raw.trim() === 'all') return [...SEEDABLE_TYPES];
+  const types = raw.split(',').map((type) => type.trim());
+  return types.length &&
+    types.every((type) => (SEEDABLE_TYPES as readonly string[]).includes(type))
+    ? types
+    : undefined;
+}
+
 function convert(
   kind: Kind,
   raw: string,
-): number | string | boolean | undefined {
+): number | string | boolean | string[] | undefined {
   switch (kind) {
     case 'text':
       return raw;
@@ -184,6 +202,8 @@ function convert(
         : undefined;
     case 'scopes':
       return scopeList(raw).length ? scopeList(raw).join(' ') : undefined;
+    case 'task-types':
+      return taskTypes(raw);
     default:
       return /^\d+$/.test(raw) ? Number(raw) : undefined;
   }
@@ -200,6 +220,7 @@ const EXPECTED: Record<Kind, string> = {
   profile: SANDBOX_PROFILES.join(' or '),
   'auth-method': CLIENT_AUTH_METHODS.join(' or '),
   scopes: 'a space-separated list of scopes',
+  'task-types': `"all" or a comma-separated list of ${SEEDABLE_TYPES.join(', ')}`,
 };
 
 export type SandboxEnvironment =

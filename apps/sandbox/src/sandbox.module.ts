@@ -1,6 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AdminController } from './admin/admin.controller.js';
 import { SandboxAdmin } from './admin/sandbox-admin.js';
+import { ChatController } from './chat/chat.controller.js';
+import { ChatService } from './chat/chat.service.js';
+import { ChatRequestLog } from './chat/chat-request-log.js';
 import { EmbeddingsController } from './embeddings/embeddings.controller.js';
 import { EmbeddingsService } from './embeddings/embeddings.service.js';
 import { BearerTokenGuard } from './issuer/bearer-token.guard.js';
@@ -23,8 +26,10 @@ import { Faults } from './traffic/faults.js';
 import { JsonBodies } from './traffic/json-bodies.js';
 import { Throttle } from './traffic/throttle.js';
 import { TrafficMiddleware } from './traffic/traffic.middleware.js';
+import { WikidataController } from './wikidata/wikidata.controller.js';
+import { WikidataService } from './wikidata/wikidata.service.js';
 
-/** The whole sandbox: tasks API, token issuer, embeddings endpoint, traffic control and admin. */
+/** The whole sandbox: tasks API, token issuer, embeddings and chat endpoints, Wikidata, traffic control and admin. */
 @Module({})
 export class SandboxModule {
   static register(settings: SandboxSettings): DynamicModule {
@@ -33,6 +38,8 @@ export class SandboxModule {
       controllers: [
         TasksController,
         EmbeddingsController,
+        ChatController,
+        WikidataController,
         AdminController,
         NotFoundPageController,
       ],
@@ -49,6 +56,9 @@ export class SandboxModule {
         TokenIntrospector,
         BearerTokenGuard,
         EmbeddingsService,
+        ChatService,
+        ChatRequestLog,
+        WikidataService,
         Faults,
         TrafficMiddleware,
         JsonBodies,

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { ChatRequestRecord } from './chat/chat-request-log.js';
 import {
   SandboxAdmin,
   type StatsSnapshot,
@@ -22,12 +23,15 @@ import { NotFoundRedirect } from './tasks/not-found.js';
 import type { TaskDocument, TaskState, WellFormedTask } from './tasks/task.js';
 import type { SeedOptions } from './tasks/task-seeder.js';
 import type {
+  ChatFault,
   ErrorFault,
   FaultsView,
   GarbageFault,
+  LagFault,
   LatencyFault,
 } from './traffic/faults.js';
 import { JsonBodies } from './traffic/json-bodies.js';
+import { WIKIDATA_API_PATH } from './traffic/routes.js';
 import { Throttle } from './traffic/throttle.js';
 import { TrafficMiddleware } from './traffic/traffic.middleware.js';
 
@@ -40,8 +44,10 @@ export interface Sandbox {
   readonly port: number;
   /** `${url}/oauth2/token` (`OAUTH2_TOKEN_URL`). */
   readonly tokenUrl: string;
-  /** `${url}/v1` (`OPENAI_BASE_URL`). */
+  /** `${url}/v1` (`OPENAI_BASE_URL`): embeddings and chat completions. */
   readonly embeddingsUrl: string;
+  /** `${url}/w/api.php`: the Wikidata stand-in's action API. */
+  readonly wikidataUrl: string;
   readonly clientId: string;
   readonly clientSecret: string;
   stats(): StatsSnapshot;
@@ -63,9 +69,15 @@ export interface Sandbox {
     latency(fault: LatencyFault): FaultsView;
     error(fault: ErrorFault): FaultsView;
     garbage(fault?: GarbageFault): FaultsView;
+    /** The next `count` chat completions (all until reset without it) refuse, stop short or ignore the schema. */
+    chat(fault: ChatFault): FaultsView;
+    /** Wikidata reports `seconds` of replication lag to requests carrying a lower `maxlag`. */
+    wikidataLag(fault: LagFault): FaultsView;
     active(): FaultsView;
     reset(): void;
   };
+  /** The last chat requests received (at most 100), oldest first: what the service asked. */
+  chatRequests(): ChatRequestRecord[];
   revokeAllTokens(): number;
   switches(): SandboxSwitches;
   updateSwitches(changes: Partial<SandboxSwitches>): SandboxSwitches;
@@ -114,13 +126,17 @@ export async function startSandbox(
   app.get(TokenIssuer).start(url);
   const admin = app.get(SandboxAdmin);
   if (settings.seed > 0)
-    admin.seed(settings.seed, { legacy: settings.seedLegacy });
+    admin.seed(settings.seed, {
+      legacy: settings.seedLegacy,
+      ...(settings.seedTypes ? { types: settings.seedTypes } : {}),
+    });
 
   return {
     url,
     port,
     tokenUrl: `${url}${ISSUER_PATH}/token`,
     embeddingsUrl: `${url}/v1`,
+    wikidataUrl: `${url}${WIKIDATA_API_PATH}`,
     clientId: settings.clientId,
     clientSecret: settings.clientSecret,
     stats: () => admin.stats(),
@@ -137,9 +153,12 @@ export async function startSandbox(
       latency: (fault) => admin.addLatency(fault),
       error: (fault) => admin.addError(fault),
       garbage: (fault) => admin.addGarbage(fault),
+      chat: (fault) => admin.addChatFault(fault),
+      wikidataLag: (fault) => admin.addLag(fault),
       active: () => admin.activeFaults(),
       reset: () => admin.resetFaults(),
     },
+    chatRequests: () => admin.chatRequests(),
     revokeAllTokens: () => admin.revokeAllTokens(),
     switches: () => admin.switches(),
     updateSwitches: (changes) => admin.updateSwitches(changes),

@@ -1,3 +1,5 @@
+import type { SeedableType } from './tasks/task-types.js';
+
 /** The sandbox's profiles: `lenient` (the default) or `reference`, which models the real server. */
 export const SANDBOX_PROFILES = ['lenient', 'reference'] as const;
 export type SandboxProfile = (typeof SANDBOX_PROFILES)[number];
@@ -31,6 +33,8 @@ export interface SandboxOptions {
   seed?: number;
   /** Of the seeded tasks, how many use the legacy document shape. */
   seedLegacy?: number;
+  /** The types of the seeded tasks, in turn (`text_embedding` only by default). */
+  seedTypes?: SeedableType[];
   /** Added to every embeddings answer, in milliseconds. */
   embeddingsLatencyMs?: number;
   /** The one API key the embeddings endpoint accepts; any non-empty key when unset. */
@@ -127,6 +131,7 @@ export class SandboxSettings {
   conflictOnClaim: boolean;
   seed: number;
   seedLegacy: number;
+  seedTypes: SeedableType[] | undefined;
   embeddingsLatencyMs: number;
   embeddingsApiKey: string | undefined;
   keepResults: boolean;
@@ -152,6 +157,7 @@ export class SandboxSettings {
     this.conflictOnClaim = options.conflictOnClaim ?? false;
     this.seed = options.seed ?? 0;
     this.seedLegacy = options.seedLegacy ?? 0;
+    this.seedTypes = options.seedTypes?.length ? options.seedTypes : undefined;
     this.embeddingsLatencyMs = options.embeddingsLatencyMs ?? 0;
     this.embeddingsApiKey = options.embeddingsApiKey || undefined;
     this.keepResults = options.keepResults ?? true;

@@ -46,6 +46,35 @@ export interface CallbackCounters {
   tasksDispatchedMoreThanOnce: number;
 }
 
+/** Calls of one model or one action. */
+export interface CallCounters {
+  total: number;
+  /** Answers by status code. */
+  byStatus: Record<string, number>;
+}
+
+export interface ChatCounters {
+  /** Chat completions answered 200. */
+  completions: number;
+  promptTokens: number;
+  /** Reasoning tokens included. */
+  completionTokens: number;
+  reasoningTokens: number;
+  /** Every request the chat route read, by the `model` it asked for (`(none)` without one). */
+  byModel: Record<string, CallCounters>;
+  /** Completions that showed a chat fault, by kind (injected or asked for by a marker). */
+  faulted: Record<string, number>;
+}
+
+export interface WikidataCounters {
+  /** Every request of `/w/api.php`, by its `action` (`(none)` without one). */
+  byAction: Record<string, CallCounters>;
+  /** 403s for a missing or generic User-Agent. */
+  userAgentRefusals: number;
+  /** `maxlag` errors answered while a lag fault was on. */
+  lagged: number;
+}
+
 /** What the reference profile's behaviours did. */
 export interface ReferenceCounters {
   callbacks: CallbackCounters;
@@ -63,6 +92,33 @@ export class SandboxStats {
   private embedded = new Map<string, number>();
   private embeddings = { requests: 0, inputs: 0, tokens: 0, repeated: 0 };
   private reference = SandboxStats.emptyReference();
+  private chat = SandboxStats.emptyChat();
+  private wikidata = SandboxStats.emptyWikidata();
+
+  private static emptyChat(): ChatCounters {
+    return {
+      completions: 0,
+      promptTokens: 0,
+      completionTokens: 0,
+      reasoningTokens: 0,
+      byModel: {},
+      faulted: {},
+    };
+  }
+
+  private static emptyWikidata(): WikidataCounters {
+    return { byAction: {}, userAgentRefusals: 0, lagged: 0 };
+  }
+
+  private static countCall(
+    counters: Record<string, CallCounters>,
+    key: string,
+    status: number,
+  ): void {
+    const call = (counters[key] ??= { total: 0, byStatus: {} });
+    call.total += 1;
+    call.byStatus[status] = (call.byStatus[status] ?? 0) + 1;
+  }
 
   private static emptyTraffic(): Record<RouteName, RouteTraffic> {
     return Object.fromEntries(
@@ -141,6 +197,44 @@ export class SandboxStats {
     }
   }
 
+  /** One chat request answered, whatever its status. */
+  chatAnswered(model: string, status: number): void {
+    SandboxStats.countCall(this.chat.byModel, model, status);
+  }
+
+  /** One chat completion answered 200, with the fault it showed if any. */
+  chatCompleted(
+    usage: { prompt: number; completion: number; reasoning: number },
+    fault: string | undefined,
+  ): void {
+    this.chat.completions += 1;
+    this.chat.promptTokens += usage.prompt;
+    this.chat.completionTokens += usage.completion;
+    this.chat.reasoningTokens += usage.reasoning;
+    if (fault) this.chat.faulted[fault] = (this.chat.faulted[fault] ?? 0) + 1;
+  }
+
+  /** One Wikidata request answered, whatever its status. */
+  wikidataAnswered(action: string, status: number): void {
+    SandboxStats.countCall(this.wikidata.byAction, action, status);
+  }
+
+  userAgentRefused(): void {
+    this.wikidata.userAgentRefusals += 1;
+  }
+
+  lagged(): void {
+    this.wikidata.lagged += 1;
+  }
+
+  chatCounters(): ChatCounters {
+    return structuredClone(this.chat);
+  }
+
+  wikidataCounters(): WikidataCounters {
+    return structuredClone(this.wikidata);
+  }
+
   requests(): Record<RouteName, RouteTraffic> {
     return structuredClone(this.traffic);
   }
@@ -165,5 +259,7 @@ export class SandboxStats {
     this.embedded = new Map();
     this.embeddings = { requests: 0, inputs: 0, tokens: 0, repeated: 0 };
     this.reference = SandboxStats.emptyReference();
+    this.chat = SandboxStats.emptyChat();
+    this.wikidata = SandboxStats.emptyWikidata();
   }
 }

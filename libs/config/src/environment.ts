@@ -176,6 +176,41 @@ const apiKeyWhenNeeded = () =>
     },
   });
 
+/** Whether the service runs on the mock providers (no usable key, or asked for). */
+export const runsOnMocks = (env: object): boolean =>
+  variable(env, 'EMBEDDING_PROVIDER') === 'mock' ||
+  !usableApiKey(variable(env, 'OPENAI_API_KEY'));
+
+const CONTACT = /[^\s@]+@[^\s@]+\.[^\s@]+|https?:\/\/\S+/;
+
+/**
+ * Wikimedia's User-Agent policy: a descriptive agent with a way to reach
+ * its operator; requests without one are refused (403). Needed whenever
+ * Wikidata is called, that is outside mock mode.
+ */
+function userAgentProblem(env: object): string | undefined {
+  const agent = variable(env, 'WIKIDATA_USER_AGENT');
+  if (agent === undefined) {
+    return runsOnMocks(env)
+      ? undefined
+      : 'WIKIDATA_USER_AGENT is required outside mock mode: a descriptive User-Agent with a contact, e.g. "fact-checker-ai/1.0 (https://example.org; ops@example.org)", as Wikimedia\'s policy asks';
+  }
+  return typeof agent === 'string' && CONTACT.test(agent)
+    ? undefined
+    : `WIKIDATA_USER_AGENT must say how to contact you (an e-mail address or an http(s) URL), as Wikimedia's User-Agent policy asks (got "${String(agent)}")`;
+}
+
+const userAgentWhenNeeded = () =>
+  ValidateBy({
+    name: 'userAgentWhenNeeded',
+    validator: {
+      validate: (_value, args) =>
+        args === undefined || userAgentProblem(args.object) === undefined,
+      defaultMessage: (args) =>
+        (args && userAgentProblem(args.object)) ?? 'WIKIDATA_USER_AGENT',
+    },
+  });
+
 const required = () =>
   IsNotEmpty({ message: (args) => `${args.property} is required` });
 
@@ -254,6 +289,23 @@ export class EnvironmentVariables {
   @positiveInteger({ allowZero: true })
   EMBEDDING_BATCH_WAIT_MS?: string;
   @IsOptional() @positiveInteger() OPENAI_MAX_CONCURRENT_REQUESTS?: string;
+
+  /** Chat model of the verification task types when a task names none. */
+  @IsOptional()
+  @Matches(/^\S+$/, {
+    message: (args) =>
+      `LLM_DEFAULT_MODEL must be a model name without spaces${got(args)}`,
+  })
+  LLM_DEFAULT_MODEL?: string;
+
+  @IsOptional()
+  @serviceUrl()
+  WIKIDATA_API_URL?: string;
+
+  // Checked even when unset: outside mock mode it is required.
+  @ValidateIf(() => true)
+  @userAgentWhenNeeded()
+  WIKIDATA_USER_AGENT?: string;
 
   @IsOptional()
   @oneOf(['true', 'false', '1', '0'])

@@ -4,6 +4,8 @@ import { VALID_ENVIRONMENT, configurationProblems } from './testing/index.js';
 const valid = VALID_ENVIRONMENT;
 const problemsOf = configurationProblems;
 
+const USER_AGENT = 'fact-checker-ai/1.0 (https://example.org; ops@example.org)';
+
 describe('ServiceConfig', () => {
   it('applies the contract defaults', () => {
     const config = ServiceConfig.fromEnvironment(valid);
@@ -128,6 +130,7 @@ describe('ServiceConfig', () => {
   ])('chooses the embedding provider for %o', (env, kind, reason) => {
     const { provider } = ServiceConfig.fromEnvironment({
       ...valid,
+      WIKIDATA_USER_AGENT: USER_AGENT,
       ...env,
     }).embeddings;
     expect(provider).toMatchObject({ kind, reason });
@@ -194,8 +197,59 @@ describe('ServiceConfig', () => {
       const config = ServiceConfig.fromEnvironment({
         ...production,
         OPENAI_API_KEY: 'sk-x',
+        WIKIDATA_USER_AGENT: USER_AGENT,
       });
       expect(config.embeddings.provider.kind).toBe('openai');
+    });
+  });
+
+  describe('the verification task types', () => {
+    it('default to gpt-4o-mini and Wikidata itself, with the chat on the embeddings provider', () => {
+      const config = ServiceConfig.fromEnvironment(valid);
+      expect(config.chat).toMatchObject({
+        provider: { kind: 'mock' },
+        defaultModel: 'gpt-4o-mini',
+        baseUrl: 'https://api.openai.com/v1',
+      });
+      expect(config.wikidata).toEqual({
+        apiUrl: 'https://www.wikidata.org/w/api.php',
+        userAgent: undefined,
+        requestTimeoutMs: 30_000,
+      });
+    });
+
+    it('read LLM_DEFAULT_MODEL, WIKIDATA_API_URL and WIKIDATA_USER_AGENT', () => {
+      const config = ServiceConfig.fromEnvironment({
+        ...valid,
+        OPENAI_API_KEY: 'sk-x',
+        LLM_DEFAULT_MODEL: 'o4-mini',
+        WIKIDATA_API_URL: 'http://127.0.0.1:3000/w/api.php',
+        WIKIDATA_USER_AGENT: USER_AGENT,
+      });
+      expect(config.chat).toMatchObject({
+        provider: { kind: 'openai' },
+        defaultModel: 'o4-mini',
+      });
+      expect(config.wikidata).toMatchObject({
+        apiUrl: 'http://127.0.0.1:3000/w/api.php',
+        userAgent: USER_AGENT,
+      });
+    });
+
+    it('require a User-Agent with a contact outside mock mode, as Wikimedia asks', () => {
+      expect(problemsOf({ ...valid, OPENAI_API_KEY: 'sk-x' })).toEqual([
+        expect.stringMatching(
+          /^WIKIDATA_USER_AGENT is required outside mock mode/,
+        ),
+      ]);
+      expect(
+        problemsOf({ ...valid, WIKIDATA_USER_AGENT: 'node-fetch/1.0' }),
+      ).toEqual([
+        'WIKIDATA_USER_AGENT must say how to contact you (an e-mail address or an http(s) URL), as Wikimedia\'s User-Agent policy asks (got "node-fetch/1.0")',
+      ]);
+      expect(problemsOf({ ...valid, LLM_DEFAULT_MODEL: 'gpt 4' })).toEqual([
+        'LLM_DEFAULT_MODEL must be a model name without spaces (got "gpt 4")',
+      ]);
     });
   });
 });

@@ -32,6 +32,8 @@ export class ConfigValidationError extends Error {
 }
 
 const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1';
+const DEFAULT_CHAT_MODEL = 'gpt-4o-mini';
+const DEFAULT_WIKIDATA_API_URL = 'https://www.wikidata.org/w/api.php';
 const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 /** Express's default body limit (100 kB), which the reference API keeps. */
 const DEFAULT_MAX_REQUEST_BYTES = 100 * 1024;
@@ -80,6 +82,23 @@ export class ServiceConfig {
     batchSize: number;
     batchWaitMs: number;
     maxConcurrentRequests: number;
+  };
+  /** The chat provider of the verification task types: the embeddings' provider choice and server. */
+  readonly chat: {
+    provider: EmbeddingProviderChoice;
+    /** Origin and path only, no trailing slash. */
+    baseUrl: string;
+    /** `LLM_DEFAULT_MODEL`: the model of a task that names none. */
+    defaultModel: string;
+    timeoutMs: number;
+    maxConcurrentRequests: number;
+  };
+  readonly wikidata: {
+    /** The action API (`…/w/api.php`), origin and path only. */
+    apiUrl: string;
+    /** Set whenever Wikidata is called (outside mock mode). */
+    userAgent: string | undefined;
+    requestTimeoutMs: number;
   };
   readonly tasks: {
     pollingIntervalMs: number;
@@ -150,6 +169,18 @@ export class ServiceConfig {
       batchWaitMs: int(env.EMBEDDING_BATCH_WAIT_MS, 10),
       maxConcurrentRequests: int(env.OPENAI_MAX_CONCURRENT_REQUESTS, 4),
     };
+    this.chat = {
+      provider: this.embeddings.provider,
+      baseUrl: this.embeddings.baseUrl,
+      defaultModel: env.LLM_DEFAULT_MODEL ?? DEFAULT_CHAT_MODEL,
+      timeoutMs: this.embeddings.timeoutMs,
+      maxConcurrentRequests: this.embeddings.maxConcurrentRequests,
+    };
+    this.wikidata = {
+      apiUrl: originAndPath(env.WIKIDATA_API_URL ?? DEFAULT_WIKIDATA_API_URL),
+      userAgent: env.WIKIDATA_USER_AGENT,
+      requestTimeoutMs,
+    };
     this.tasks = {
       pollingIntervalMs: seconds(env.POLLING_INTERVAL_SECONDS, 30),
       concurrencyLimit: int(env.CONCURRENCY_LIMIT, 5),
@@ -201,6 +232,7 @@ function urlWarnings(env: EnvironmentVariables): string[] {
     ['API_BASE_URL', env.API_BASE_URL],
     ['OAUTH2_TOKEN_URL', env.OAUTH2_TOKEN_URL],
     ['OPENAI_BASE_URL', env.OPENAI_BASE_URL],
+    ['WIKIDATA_API_URL', env.WIKIDATA_API_URL],
   ];
   return urls.flatMap(([variable, value]) => {
     const warning = value && plainHttpWarning(variable, value);

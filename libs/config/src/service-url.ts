@@ -2,13 +2,14 @@ import { BlockList, isIP } from 'node:net';
 
 /** The settings that name a peer the service sends secrets or task data to. */
 export type UrlVariable =
-  'API_BASE_URL' | 'OAUTH2_TOKEN_URL' | 'OPENAI_BASE_URL';
+  'API_BASE_URL' | 'OAUTH2_TOKEN_URL' | 'OPENAI_BASE_URL' | 'WIKIDATA_API_URL';
 
 /** What would cross the network in the clear, per setting: for the warning. */
 const CARRIES: Record<UrlVariable, string> = {
   API_BASE_URL: 'access tokens and task data',
   OAUTH2_TOKEN_URL: 'the client secret and access tokens',
   OPENAI_BASE_URL: 'the API key and the texts to embed',
+  WIKIDATA_API_URL: 'the names looked up in the texts',
 };
 
 const LOOPBACK = new BlockList();

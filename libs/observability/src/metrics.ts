@@ -26,6 +26,11 @@ export const METRIC = {
   throttled: 'api_throttled_total',
   throttlePause: 'api_throttle_pause_seconds',
   throttledSeconds: 'api_throttled_seconds_total',
+  llmRequests: 'llm_requests_total',
+  llmTokens: 'llm_tokens_used_total',
+  wikidataRequests: 'wikidata_requests_total',
+  wikidataCacheHits: 'wikidata_cache_hits_total',
+  wikidataCacheMisses: 'wikidata_cache_misses_total',
 } as const;
 
 export const metricProviders = [
@@ -108,5 +113,28 @@ export const metricProviders = [
     name: METRIC.throttledSeconds,
     help: 'Wall time during which calls to the upstream were held back by its rate limit',
     labelNames: ['service'],
+  }),
+  makeCounterProvider({
+    name: METRIC.llmRequests,
+    help: 'Chat completion requests of the verification task types, by model and outcome',
+    labelNames: ['model', 'status'],
+  }),
+  makeCounterProvider({
+    name: METRIC.llmTokens,
+    help: 'Tokens reported used by the chat provider: prompt, completion and (part of completion) reasoning',
+    labelNames: ['model', 'type'],
+  }),
+  makeCounterProvider({
+    name: METRIC.wikidataRequests,
+    help: 'Requests to the Wikidata action API, by outcome',
+    labelNames: ['status'],
+  }),
+  makeCounterProvider({
+    name: METRIC.wikidataCacheHits,
+    help: 'Wikidata lookups answered from the cache',
+  }),
+  makeCounterProvider({
+    name: METRIC.wikidataCacheMisses,
+    help: 'Wikidata lookups that had to ask Wikidata',
   }),
 ];

@@ -14,3 +14,9 @@ export const START_TOKEN_COUNT_THREAD = Symbol('START_TOKEN_COUNT_THREAD');
 
 /** The `TokenCountLimits` of the token-count pool: what is counted inline, threads, timeouts. */
 export const TOKEN_COUNT_LIMITS = Symbol('TOKEN_COUNT_LIMITS');
+
+/** The `WikidataLimits` of the Wikidata client: cache size and lifetime, requests at once, maxlag. */
+export const WIKIDATA_LIMITS = Symbol('WIKIDATA_LIMITS');
+
+/** The `BackoffDelays` between attempts of one Wikidata request; tests provide tiny pauses. */
+export const WIKIDATA_RETRY_TIMING = Symbol('WIKIDATA_RETRY_TIMING');

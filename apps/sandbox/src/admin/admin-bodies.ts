@@ -7,14 +7,22 @@ import {
 } from '../settings.js';
 import type { CallbackFailure } from '../tasks/callback-dispatcher.js';
 import type { SeedOptions } from '../tasks/task-seeder.js';
+import { SEEDABLE_TYPES } from '../tasks/task-types.js';
 import {
+  CHAT_FAULT_KINDS,
   GARBAGE_KINDS,
+  type ChatFault,
   type ErrorFault,
   type GarbageFault,
   type GarbageKind,
+  type LagFault,
   type LatencyFault,
 } from '../traffic/faults.js';
-import { FAULT_TARGETS, isFaultTarget } from '../traffic/routes.js';
+import {
+  FAULT_TARGETS,
+  GARBAGE_TARGETS,
+  isFaultTarget,
+} from '../traffic/routes.js';
 
 /** Reads one admin request body, collecting every problem before answering 400. */
 class Reader {
@@ -95,6 +103,25 @@ class Reader {
     return undefined;
   }
 
+  /** A non-empty list of choices, each at most once. */
+  choices<T extends string>(
+    name: string,
+    choices: readonly T[],
+  ): T[] | undefined {
+    const value = this.fields[name];
+    if (value === undefined) return undefined;
+    if (
+      Array.isArray(value) &&
+      value.length &&
+      value.every((item) => (choices as readonly unknown[]).includes(item))
+    )
+      return [...new Set(value as T[])];
+    this.problems.push(
+      `${name} must be a non-empty list of ${choices.join(', ')}`,
+    );
+    return undefined;
+  }
+
   documents(): Record<string, unknown>[] {
     const value = this.fields.tasks;
     if (
@@ -151,7 +178,32 @@ export function parseErrorFault(body: unknown): ErrorFault {
 export function parseGarbageFault(body: unknown): GarbageFault {
   const read = new Reader(body);
   return read.done(
-    defined({ count: read.integer('count', 1), kind: read.kind() }),
+    defined({
+      count: read.integer('count', 1),
+      kind: read.kind(),
+      target: read.choice('target', GARBAGE_TARGETS),
+    }),
+  );
+}
+
+export function parseChatFault(body: unknown): ChatFault {
+  const read = new Reader(body);
+  read.required('kind');
+  return read.done(
+    defined({
+      kind: read.choice('kind', CHAT_FAULT_KINDS) ?? 'refuse',
+      count: read.integer('count', 1),
+    }),
+  );
+}
+
+export function parseLagFault(body: unknown): LagFault {
+  const read = new Reader(body);
+  return read.done(
+    defined({
+      seconds: read.integer('seconds', 0, 3600) ?? 5,
+      count: read.integer('count', 1),
+    }),
   );
 }
 
@@ -164,6 +216,8 @@ export function parseSeed(body: unknown): { count: number } & SeedOptions {
       legacy: read.integer('legacy', 0),
       model: read.string('model'),
       dimensions: read.integer('dimensions', 1),
+      types: read.choices('types', SEEDABLE_TYPES),
+      chatModel: read.string('chatModel'),
     }),
   );
 }

@@ -12,14 +12,17 @@ import {
   Post,
   Query,
 } from '@nestjs/common';
+import type { ChatRequestRecord } from '../chat/chat-request-log.js';
 import type { SandboxSwitches } from '../settings.js';
 import { isTaskState, type TaskDocument } from '../tasks/task.js';
 import type { FaultsView } from '../traffic/faults.js';
 import {
   parseCallbackFailure,
+  parseChatFault,
   parseErrorFault,
   parseGarbageFault,
   parseInsert,
+  parseLagFault,
   parseLatencyFault,
   parseSeed,
   parseSwitches,
@@ -108,6 +111,21 @@ export class AdminController {
   @Post('faults/garbage')
   garbage(@Body() body: unknown): FaultsView {
     return this.admin.addGarbage(parseGarbageFault(body));
+  }
+
+  @Post('faults/chat')
+  chatFault(@Body() body: unknown): FaultsView {
+    return this.admin.addChatFault(parseChatFault(body));
+  }
+
+  @Post('faults/wikidata-lag')
+  lag(@Body() body: unknown): FaultsView {
+    return this.admin.addLag(parseLagFault(body));
+  }
+
+  @Get('chat/requests')
+  chatRequests(): ChatRequestRecord[] {
+    return this.admin.chatRequests();
   }
 
   @Delete('faults')

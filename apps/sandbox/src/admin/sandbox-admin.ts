@@ -1,12 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
+import {
+  ChatRequestLog,
+  type ChatRequestRecord,
+} from '../chat/chat-request-log.js';
 import { TokenIssuer } from '../issuer/token-issuer.js';
 import { SandboxSettings, type SandboxSwitches } from '../settings.js';
 import {
   SandboxStats,
   type CallbackCounters,
+  type ChatCounters,
   type EmbeddingCounters,
   type RouteTraffic,
   type TaskCounters,
+  type WikidataCounters,
 } from '../stats.js';
 import {
   CallbackDispatcher,
@@ -19,6 +25,7 @@ import {
   type WellFormedTask,
 } from '../tasks/task.js';
 import { parseNewTask } from '../tasks/task-bodies.js';
+import { isVerificationType } from '../tasks/task-types.js';
 import {
   TaskRepository,
   type PatchRecord,
@@ -32,9 +39,11 @@ import {
 import { TasksService } from '../tasks/tasks.service.js';
 import {
   Faults,
+  type ChatFault,
   type ErrorFault,
   type FaultsView,
   type GarbageFault,
+  type LagFault,
   type LatencyFault,
 } from '../traffic/faults.js';
 import type { RouteName } from '../traffic/routes.js';
@@ -54,6 +63,10 @@ export interface StatsSnapshot extends TaskCounters {
   /** Calls of `GET /api/ai-tasks/pending`, whatever their answer. */
   pendingCalls: number;
   embeddings: EmbeddingCounters;
+  /** `POST /v1/chat/completions` (docs/sandbox.md, "The chat endpoint"). */
+  chat: ChatCounters;
+  /** `GET /w/api.php` (docs/sandbox.md, "The Wikidata stand-in"). */
+  wikidata: WikidataCounters;
   requests: Record<RouteName, RouteTraffic>;
   pickup: PickupLatency | null;
   /** Dispatches to callbacks (`callbacks`). */
@@ -105,8 +118,11 @@ export interface TaskTiming {
   completions: number;
 }
 
-/** A task body for `createTask`: any field left out is filled with a realistic one. */
-export type TaskDraft = SampleTaskOptions & {
+/**
+ * A task body for `createTask`: any field left out is filled with a
+ * realistic one. For a verification type, `model` is the chat model.
+ */
+export type TaskDraft = Omit<SampleTaskOptions, 'type' | 'chatModel'> & {
   type?: string;
   content?: unknown;
   callbackRoute?: string;
@@ -131,6 +147,7 @@ export class SandboxAdmin {
     @Inject(CallbackDispatcher)
     private readonly callbacks: CallbackDispatcher,
     @Inject(Throttle) private readonly throttle: Throttle,
+    @Inject(ChatRequestLog) private readonly chatLog: ChatRequestLog,
   ) {}
 
   stats(): StatsSnapshot {
@@ -143,6 +160,8 @@ export class SandboxAdmin {
       ...this.counters.tasks(),
       pendingCalls: requests.pending.total,
       embeddings: this.counters.embeddingCounters(),
+      chat: this.counters.chatCounters(),
+      wikidata: this.counters.wikidataCounters(),
       requests,
       pickup: this.pickup(),
       ...this.counters.referenceCounters(),
@@ -156,7 +175,9 @@ export class SandboxAdmin {
   /** Creates a task through the API's own validation, as `POST /api/ai-tasks` would. */
   createTask(draft: TaskDraft = {}): TaskDocument {
     const { text, model, dimensions, legacy, ...fields } = draft;
-    const sample = this.seeder.sample({ text, model, dimensions, legacy });
+    const sample = isVerificationType(fields.type)
+      ? this.seeder.sample({ type: fields.type, text, chatModel: model })
+      : this.seeder.sample({ text, model, dimensions, legacy });
     const given = Object.entries(fields).filter(([, v]) => v !== undefined);
     return this.tasks.create(
       parseNewTask({ ...sample, ...Object.fromEntries(given) }),
@@ -218,6 +239,23 @@ export class SandboxAdmin {
     return this.faults.view();
   }
 
+  /** The next `count` chat completions (all until reset without it) show `kind`. */
+  addChatFault(fault: ChatFault): FaultsView {
+    this.faults.addChatFault(fault);
+    return this.faults.view();
+  }
+
+  /** Wikidata reports `seconds` of replication lag to requests carrying a lower `maxlag`. */
+  addLag(fault: LagFault): FaultsView {
+    this.faults.addLag(fault);
+    return this.faults.view();
+  }
+
+  /** The last chat requests received (at most 100), oldest first. */
+  chatRequests(): ChatRequestRecord[] {
+    return this.chatLog.list();
+  }
+
   activeFaults(): FaultsView {
     return this.faults.view();
   }
@@ -240,12 +278,13 @@ export class SandboxAdmin {
   }
 
   /**
-   * Empties the store, the stats, the faults, the injected callback failures
-   * and the throttle's windows; settings and tokens stay.
+   * Empties the store, the stats, the faults, the injected callback failures,
+   * the throttle's windows and the chat requests kept; settings and tokens stay.
    */
   reset(): void {
     this.repository.clear();
     this.counters.reset();
+    this.chatLog.reset();
     this.faults.reset();
     this.callbacks.reset();
     this.throttle.reset();

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
 import { SandboxSettings } from '../settings.js';
 import { SandboxStats } from '../stats.js';
+import { checkApiKey } from './api-key.js';
 import { OpenAiError } from './openai-error.js';
 import { EMBEDDING_MODELS, embeddingVector, toBase64 } from './vectors.js';
 
@@ -49,15 +50,7 @@ export class EmbeddingsService {
 
   /** OpenAI's answers to a missing or wrong key; the key itself is never echoed. */
   authenticate(authorization: string | undefined): void {
-    const key = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
-    if (!key)
-      throw new OpenAiError(
-        401,
-        "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
-        { code: null },
-      );
-    const expected = this.settings.embeddingsApiKey;
-    if (expected !== undefined && key !== expected) throw new OpenAiError(401);
+    checkApiKey(authorization, this.settings.embeddingsApiKey);
   }
 
   embed(body: unknown): EmbeddingsAnswer {

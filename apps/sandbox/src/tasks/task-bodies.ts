@@ -5,6 +5,7 @@ import {
   type NewTask,
   type TaskState,
 } from './task.js';
+import { isVerificationType } from './task-types.js';
 
 /** The reference application refuses a `result` that serialises to more than this. */
 export const MAX_RESULT_BYTES = 10 * 1024 * 1024;
@@ -104,6 +105,61 @@ function checkEmbeddingContent(content: unknown, problems: Problems): void {
     problems.add('content.dimensions must be a positive integer');
 }
 
+/** `{name, language?, wikidataId?}`: a name found by an earlier step, its item or null. */
+function checkEntity(entity: unknown, field: string, problems: Problems): void {
+  if (!isRecord(entity)) {
+    problems.add(`${field} must be an object`);
+    return;
+  }
+  if (!isNonEmptyString(entity.name))
+    problems.add(`${field}.name must be a non-empty string`);
+  if (entity.language !== undefined && typeof entity.language !== 'string')
+    problems.add(`${field}.language must be a string`);
+  if (
+    entity.wikidataId !== undefined &&
+    entity.wikidataId !== null &&
+    typeof entity.wikidataId !== 'string'
+  )
+    problems.add(`${field}.wikidataId must be a string or null`);
+}
+
+function checkEntityList(
+  list: unknown,
+  field: string,
+  problems: Problems,
+): void {
+  if (!Array.isArray(list)) problems.add(`${field} must be an array`);
+  else
+    list.forEach((entity, i) =>
+      checkEntity(entity, `${field}[${i}]`, problems),
+    );
+}
+
+/**
+ * docs/contract.md §1a: `{text, model?}`, and for `defining_severity` the
+ * earlier steps' findings. Other fields pass, as the real server's schema
+ * lets them.
+ */
+function checkVerificationContent(
+  type: string,
+  content: unknown,
+  problems: Problems,
+): void {
+  if (!isRecord(content)) {
+    problems.add('content must be an object');
+    return;
+  }
+  if (!isNonEmptyString(content.text))
+    problems.add('content.text must be a non-empty string');
+  if (content.model !== undefined && typeof content.model !== 'string')
+    problems.add('content.model must be a string');
+  if (type !== 'defining_severity') return;
+  if (content.impactArea !== undefined && content.impactArea !== null)
+    checkEntity(content.impactArea, 'content.impactArea', problems);
+  checkEntityList(content.topics, 'content.topics', problems);
+  checkEntityList(content.personalities, 'content.personalities', problems);
+}
+
 /** Parses a POST body: the fields of the task document (docs/contract.md) that a client writes. */
 export function parseNewTask(body: unknown): NewTask {
   const fields = requireObject(body);
@@ -117,6 +173,8 @@ export function parseNewTask(body: unknown): NewTask {
     problems.add('type must be a non-empty string');
   else if (EMBEDDING_TYPES.has(fields.type))
     checkEmbeddingContent(fields.content, problems);
+  else if (isVerificationType(fields.type))
+    checkVerificationContent(fields.type, fields.content, problems);
   else if (fields.content === undefined) problems.add('content is required');
   if (!isNonEmptyString(fields.callbackRoute))
     problems.add('callbackRoute must be a non-empty string');

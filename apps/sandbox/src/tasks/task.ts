@@ -19,10 +19,28 @@ export interface TextEmbeddingContent {
   dimensions?: number;
 }
 
+/** A name with its Wikidata item, as a verification's earlier steps found it. */
+export interface NamedEntity {
+  name: string;
+  language?: string;
+  wikidataId?: string | null;
+}
+
+/** The content of a verification task (docs/contract.md §1a). */
+export interface VerificationContent {
+  text: string;
+  /** The chat model; the service's default when absent. */
+  model?: string;
+  /** `defining_severity` only. */
+  impactArea?: NamedEntity;
+  topics?: NamedEntity[];
+  personalities?: NamedEntity[];
+}
+
 /** What `POST /api/ai-tasks` takes. */
 export interface NewTask {
   type: string;
-  content: TextEmbeddingContent | string;
+  content: TextEmbeddingContent | VerificationContent | string;
   callbackRoute: string;
   callbackParams: Record<string, unknown>;
 }

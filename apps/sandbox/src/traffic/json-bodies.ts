@@ -13,7 +13,7 @@ import { isTasksApiPath, requestPath } from './routes.js';
  * read from the settings on every request (`bodyLimitBytes`: 64 MiB by
  * default, Express's own 100 kB in the reference profile), so that it can
  * change at run time. Above it Express answers 413. The admin routes and the
- * embeddings endpoint always read up to 64 MiB.
+ * embeddings and chat endpoints always read up to 64 MiB.
  */
 @Injectable()
 export class JsonBodies {

@@ -8,6 +8,8 @@ export const ROUTES = [
   'introspection',
   'issuer',
   'embeddings',
+  'chat',
+  'wikidata',
   'other',
 ] as const;
 export type RouteName = (typeof ROUTES)[number];
@@ -34,6 +36,8 @@ export const FAULT_TARGETS = {
   tasks: ['pending', 'list', 'patch', 'create'],
   token: ['token'],
   embeddings: ['embeddings'],
+  chat: ['chat'],
+  wikidata: ['wikidata'],
 } as const satisfies Record<string, readonly FaultPoint[]>;
 export type FaultTarget = keyof typeof FAULT_TARGETS;
 
@@ -42,6 +46,9 @@ export function isFaultTarget(value: unknown): value is FaultTarget {
 }
 
 const TASKS = '/api/ai-tasks';
+
+/** The MediaWiki action API of the Wikidata stand-in. */
+export const WIKIDATA_API_PATH = '/w/api.php';
 
 /** Names the route of a request; `undefined` for the admin routes, which are never counted or faulted. */
 export function routeOf(method: string, path: string): RouteName | undefined {
@@ -54,8 +61,24 @@ export function routeOf(method: string, path: string): RouteName | undefined {
   if (path === '/oauth2/introspect') return 'introspection';
   if (path.startsWith('/oauth2/')) return 'issuer';
   if (path === '/v1/embeddings' && method === 'POST') return 'embeddings';
+  if (path === '/v1/chat/completions' && method === 'POST') return 'chat';
+  if (path === WIKIDATA_API_PATH) return 'wikidata';
   return 'other';
 }
+
+/**
+ * Routes whose controller takes the error and garbage faults itself, once the
+ * request is read, so that their stats can name the model (chat) or the
+ * action (Wikidata) of a faulted call. Latency still applies in front.
+ */
+export const FAULTED_BY_CONTROLLER: ReadonlySet<RouteName> = new Set([
+  'chat',
+  'wikidata',
+]);
+
+/** Where garbage can be answered instead of the real body. */
+export const GARBAGE_TARGETS = ['pending', 'chat', 'wikidata'] as const;
+export type GarbageTarget = (typeof GARBAGE_TARGETS)[number];
 
 /** Whether a path belongs to the tasks API (`/api/…`): the paths the reference profile throttles and redirects. */
 export function isTasksApiPath(path: string): boolean {

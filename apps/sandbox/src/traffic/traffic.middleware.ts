@@ -5,7 +5,7 @@ import { SandboxStats } from '../stats.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { answerFault, answerGarbage } from './fault-answers.js';
 import { Faults } from './faults.js';
-import { routeOf, type RouteName } from './routes.js';
+import { FAULTED_BY_CONTROLLER, routeOf, type RouteName } from './routes.js';
 
 const bytes = (value: unknown) => Number(value) || 0;
 
@@ -20,9 +20,11 @@ function taskIdOf(path: string): string | undefined {
 }
 
 /**
- * The first middleware of the app, in front of the issuer, the tasks API and
- * the embeddings endpoint alike: counts every request per route and applies
- * the faults in force (latency, injected errors, garbage bodies). Every
+ * The first middleware of the app, in front of the issuer, the tasks API, the
+ * embeddings and chat endpoints and the Wikidata stand-in alike: counts every
+ * request per route and applies the faults in force (latency, injected
+ * errors, garbage bodies; the chat and Wikidata controllers take their own
+ * errors and garbage, see FAULTED_BY_CONTROLLER). Every
  * PATCH of a task is noted in its history with the status answered.
  */
 @Injectable()
@@ -67,6 +69,7 @@ export class TrafficMiddleware {
   };
 
   private proceed(route: RouteName, res: Response, next: NextFunction): void {
+    if (FAULTED_BY_CONTROLLER.has(route)) return next();
     const fault = this.faults.takeError(route);
     if (fault) return answerFault(route, res, fault);
     const garbage = route === 'pending' ? this.faults.takeGarbage() : undefined;
