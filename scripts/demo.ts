@@ -157,6 +157,9 @@ async function startSandbox(
       String(options.sandboxPort),
       '--seed',
       String(options.tasks),
+      // Every task type the service handles: embeddings and the four verification types.
+      '--seed-types',
+      'all',
     ],
     {
       ...process.env,
@@ -306,6 +309,11 @@ async function report(
       releases > 0 ? `; ${releases} released on the way and retried` : ''
     }`,
   );
+  for (const [type, counts] of batch.byType) {
+    say(
+      `  ${type.padEnd(22)} ${counts.succeeded} succeeded${counts.failed > 0 ? `, ${counts.failed} failed` : ''}`,
+    );
+  }
   return batch.endMs;
 }
 

@@ -8,6 +8,13 @@ import {
   startProcess,
 } from './support/service-process.js';
 
+const TASK_TYPES = [
+  'text_embedding',
+  'identifying_data',
+  'defining_topics',
+  'defining_impact_area',
+  'defining_severity',
+];
 const DEMO = resolve(import.meta.dirname, '../scripts/demo.ts');
 
 const logDirs: string[] = [];
@@ -98,6 +105,10 @@ describe('npm run demo (node scripts/demo.ts, not on a terminal)', () => {
         expect(output).toMatch(
           /^summary: 50 succeeded, 0 failed in \d+\.\d s \(\d+\.\d tasks\/s\)$/m,
         );
+        // All five types, ten tasks each, every one succeeded.
+        for (const type of TASK_TYPES) {
+          expect(output).toMatch(new RegExp(`^  ${type} +10 succeeded$`, 'm'));
+        }
         // Plain lines, no terminal control characters, and no JSON logs. The
         // rate is left out of a line when the whole backlog ended between two
         // samples (the summary above carries it), so it is optional here.
@@ -114,11 +125,14 @@ describe('npm run demo (node scripts/demo.ts, not on a terminal)', () => {
         // done when the sandbox has its result; the service counts it once it
         // has read the sandbox's answer.
         const succeeded =
-          /^ai_tasks_processed_total\{[^}]*status="succeeded"[^}]*\} 50$/m;
+          /^ai_tasks_processed_total\{[^}]*status="succeeded"[^}]*\} (\d+)$/gm;
         await waitUntil(async () => {
           const metrics = await fetch(address(output, 'metrics'));
           expect(metrics.status).toBe(200);
-          return succeeded.test(await metrics.text());
+          const counts = [...(await metrics.text()).matchAll(succeeded)];
+          return (
+            counts.reduce((sum, [, count]) => sum + Number(count), 0) === 50
+          );
         }, 'the service counted the 50 tasks succeeded');
         expect((await fetch(address(output, 'readiness'))).status).toBe(200);
         const stats = (await (
@@ -126,10 +140,19 @@ describe('npm run demo (node scripts/demo.ts, not on a terminal)', () => {
         ).json()) as {
           tasks: { succeeded: number };
           embeddings: { requests: number };
+          chat: { completions: number };
+          requests: { wikidata: { total: number } };
         };
         expect(stats.tasks.succeeded).toBe(50);
-        if (viaSdk) expect(stats.embeddings.requests).toBeGreaterThan(0);
-        else expect(stats.embeddings.requests).toBe(0);
+        if (viaSdk) {
+          expect(stats.embeddings.requests).toBeGreaterThan(0);
+          expect(stats.chat.completions).toBeGreaterThanOrEqual(40);
+        } else {
+          // Mock mode: nothing but the tasks API leaves the service.
+          expect(stats.embeddings.requests).toBe(0);
+          expect(stats.chat.completions).toBe(0);
+          expect(stats.requests.wikidata.total).toBe(0);
+        }
         const settings = await fetch(
           new URL('/admin/settings', address(output, 'sandbox stats')),
         );

@@ -17,8 +17,16 @@ import { startProcess } from './support/service-process.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const GUIDE = 'docs/extending.md';
-/** What the guide's example type answers (its walk-through says so). */
-const EXAMPLE = { type: 'text_stats', content: 'two words', result: [2, 9] };
+/** The type the guide's walk-through builds, and what it answers (in mock mode). */
+const EXAMPLE = {
+  type: 'defining_impact_area',
+  text: 'A vacina contra a gripe será obrigatória em todo o país.',
+  result: {
+    name: expect.any(String),
+    wikidataId: expect.stringMatching(/^Q\d+$/),
+    language: 'pt',
+  },
+};
 
 /** One step of the guide: a file it shows whole, or an edit it shows as a diff. */
 interface GuideStep {
@@ -68,6 +76,19 @@ function applyEdit(source: string, diff: string, path: string): string {
   }
   return result;
 }
+
+/** The same edit undone: what it adds is taken away, what it takes away comes back. */
+const undo = (diff: string): string =>
+  diff
+    .split('\n')
+    .map((line) =>
+      line.startsWith('+')
+        ? `-${line.slice(1)}`
+        : line.startsWith('-')
+          ? `+${line.slice(1)}`
+          : line,
+    )
+    .join('\n');
 
 /** Runs a command to its end; rejects with its output unless it exits 0. */
 function run(cwd: string, command: string, args: string[]): Promise<string> {
@@ -124,6 +145,21 @@ describe('docs/extending.md, followed as written', () => {
         'edit libs/processors/src/processors.module.ts',
       ]),
     );
+    // The guide shows the repository's own files: the type it builds exists.
+    // Taken out of the copy (files deleted, edit undone), it is built again
+    // from the guide alone.
+    for (const step of steps) {
+      const target = join(copy, step.path);
+      if (step.kind === 'file') {
+        expect(step.body, `${GUIDE} shows ${step.path} as it is`).toBe(
+          await readFile(join(ROOT, step.path), 'utf8'),
+        );
+        await rm(target);
+      } else {
+        const source = await readFile(target, 'utf8');
+        await writeFile(target, applyEdit(source, undo(step.body), step.path));
+      }
+    }
     for (const step of steps) {
       const target = join(copy, step.path);
       if (step.kind === 'file') {
@@ -187,7 +223,7 @@ describe('docs/extending.md, followed as written', () => {
       await npm(copy, 'run', 'build');
       const task = sandbox.createTask({
         type: EXAMPLE.type,
-        content: EXAMPLE.content,
+        text: EXAMPLE.text,
       });
       const service = startProcess(
         join(copy, 'dist/apps/ai-task-processor/main.js'),

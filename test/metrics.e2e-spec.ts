@@ -4,6 +4,7 @@ import {
   parseExposition,
   samplesOf,
   total,
+  valuesOf,
 } from './support/exposition.js';
 import { type Sandbox, startReferenceSandbox } from './support/sandbox.js';
 import { startServiceAgainst } from './support/service-against-sandbox.js';
@@ -52,9 +53,6 @@ function seriesOf([name, type, labels]: Family): [string, string[]][] {
       ]
     : [[name, labels]];
 }
-
-const valuesOf = (exposition: Exposition, name: string, label: string) =>
-  new Set(samplesOf(exposition, name).map((sample) => sample.labels[label]));
 
 describe('/metrics after real work (two built replicas, the openai SDK, the sandbox)', () => {
   let sandbox: Sandbox;
@@ -177,7 +175,7 @@ describe('/metrics after real work (two built replicas, the openai SDK, the sand
         for (const value of Object.values(sample.labels))
           expect(value, sample.name).not.toMatch(OBJECT_ID);
       expect(valuesOf(page, 'circuit_breaker_state', 'service')).toEqual(
-        new Set(['api', 'auth', 'openai']),
+        new Set(['api', 'auth', 'openai', 'chat', 'wikidata']),
       );
       expect(total(page, 'ai_tasks_in_flight')).toBe(0);
       expect(

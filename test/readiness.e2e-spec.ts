@@ -70,10 +70,12 @@ describe('/ready and /health of the built service against the sandbox', () => {
     await start({ CIRCUIT_BREAKER_RESET_SECONDS: '1' });
     const ready = await untilReady('/ready answers 200');
     expect(Object.keys(ready.body.details).sort()).toEqual([
+      'chat',
       'embeddings',
       'poll',
       'tasks_api',
       'token',
+      'wikidata',
     ]);
 
     // The issuer answers 503, and the token the service holds is revoked: the

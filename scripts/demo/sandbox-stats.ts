@@ -14,14 +14,22 @@ export interface SandboxStats {
 }
 
 interface TaskTiming {
+  type: unknown;
   state: string;
   lastClaimedAtMs: number | null;
   completedAtMs: number | null;
 }
 
+export interface TypeCounts {
+  succeeded: number;
+  failed: number;
+}
+
 export interface BatchSummary {
   succeeded: number;
   failed: number;
+  /** The same counts per task type, in the order the types first appear. */
+  byType: Map<string, TypeCounts>;
   /** From the first claim to the last completion of the batch. */
   elapsedMs: number;
   /** When the batch's last task was completed, in the sandbox's clock. */
@@ -60,7 +68,15 @@ export async function summariseBatch(
     sinceMs,
     ...batch.map((timing) => timing.completedAtMs!),
   );
+  const byType = new Map<string, TypeCounts>();
+  for (const { type, state } of batch) {
+    const counts = byType.get(String(type)) ?? { succeeded: 0, failed: 0 };
+    if (state === 'succeeded') counts.succeeded += 1;
+    else counts.failed += 1;
+    byType.set(String(type), counts);
+  }
   return {
+    byType,
     succeeded: batch.filter((timing) => timing.state === 'succeeded').length,
     failed: batch.filter((timing) => timing.state === 'failed').length,
     elapsedMs: batch.length > 0 ? endMs - startMs : 0,

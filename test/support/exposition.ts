@@ -76,3 +76,11 @@ export function total(
     0,
   );
 }
+
+/** The values one label takes across the samples of a series name. */
+export const valuesOf = (
+  exposition: Exposition,
+  name: string,
+  label: string,
+): Set<string> =>
+  new Set(samplesOf(exposition, name).map((sample) => sample.labels[label]));

@@ -195,9 +195,9 @@ function userAgentProblem(env: object): string | undefined {
       ? undefined
       : 'WIKIDATA_USER_AGENT is required outside mock mode: a descriptive User-Agent with a contact, e.g. "fact-checker-ai/1.0 (https://example.org; ops@example.org)", as Wikimedia\'s policy asks';
   }
-  return typeof agent === 'string' && CONTACT.test(agent)
-    ? undefined
-    : `WIKIDATA_USER_AGENT must say how to contact you (an e-mail address or an http(s) URL), as Wikimedia's User-Agent policy asks (got "${String(agent)}")`;
+  if (typeof agent === 'string' && CONTACT.test(agent)) return undefined;
+  const shown = typeof agent === 'string' ? agent : typeof agent;
+  return `WIKIDATA_USER_AGENT must say how to contact you (an e-mail address or an http(s) URL), as Wikimedia's User-Agent policy asks (got "${shown}")`;
 }
 
 const userAgentWhenNeeded = () =>

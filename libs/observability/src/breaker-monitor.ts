@@ -5,7 +5,7 @@ import type { Gauge } from 'prom-client';
 import { METRIC } from './metrics.js';
 
 /** The upstreams that have a breaker, as named by `circuit_breaker_state{service}`. */
-export type BreakerService = 'api' | 'auth' | 'openai';
+export type BreakerService = 'api' | 'auth' | 'openai' | 'chat' | 'wikidata';
 
 const GAUGE_VALUE: Record<CircuitState, number> = {
   [CircuitState.Closed]: 0,

@@ -16,6 +16,12 @@ export const FAILURE_CODE = {
   providerRejectedInput: 'provider_rejected_input',
   /** The provider does not know the model the task names. */
   unknownModel: 'unknown_model',
+  /** The chat model declined to answer (a refusal, or its content filter). */
+  modelRefused: 'model_refused',
+  /** The chat model's answer did not match the schema asked for, twice. */
+  invalidModelOutput: 'invalid_model_output',
+  /** The chat model's answer was cut off before it was complete. */
+  outputTruncated: 'output_truncated',
   /** The processor threw unexpectedly on every one of several attempts. */
   processorError: 'processor_error',
 } as const;

@@ -32,7 +32,13 @@ export type TaskResult = Float32Array | JsonValue;
  * the task is released, never failed.
  */
 export type ProcessingResult =
-  | { kind: 'succeeded'; result: TaskResult; usage?: TokenUsage }
+  | {
+      kind: 'succeeded';
+      result: TaskResult;
+      usage?: TokenUsage;
+      /** Facts for the task's success log line: the prompt version, the model. */
+      details?: Readonly<Record<string, string | number>>;
+    }
   | { kind: 'failed'; code: string; message: string }
   | { kind: 'transient'; reason: string };
 

@@ -25,7 +25,7 @@ import type { RunResult, TaskOutcome } from './task-outcome.js';
 const describe = (error: unknown): string =>
   error instanceof Error ? error.message : String(error);
 
-type Log = { taskId: string; cycle: number };
+type Log = { taskId: string; cycle: number } & Readonly<Record<string, string | number>>;
 
 /** How the attempts to deliver one report ended. */
 type Delivery =
@@ -204,7 +204,12 @@ export class TaskRunner {
       case 'transient':
         return this.release(taskId, result.reason, log);
       case 'succeeded':
-        return this.complete(taskId, result.result, abort, log);
+        return this.complete(
+          taskId,
+          result.result,
+          abort,
+          result.details ? { ...log, ...result.details } : log,
+        );
       case 'failed':
         return this.reportFailure(
           taskId,

@@ -109,6 +109,7 @@ function viewOf(record: TaskRecord): TaskView {
 /** One task's history, in epoch milliseconds. */
 export interface TaskTiming {
   id: unknown;
+  type: unknown;
   state: TaskState;
   createdAtMs: number;
   firstClaimedAtMs: number | null;
@@ -214,6 +215,7 @@ export class SandboxAdmin {
   timings(): TaskTiming[] {
     return this.repository.list().map((record) => ({
       id: record.doc._id,
+      type: record.doc.type,
       state: record.doc.state,
       createdAtMs: record.createdAtMs,
       firstClaimedAtMs: record.firstClaimedAtMs ?? null,

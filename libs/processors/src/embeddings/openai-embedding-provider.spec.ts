@@ -47,6 +47,7 @@ describe('OpenAI embeddings through the SDK', () => {
       env: {
         OPENAI_API_KEY: API_KEY,
         OPENAI_BASE_URL: stub.baseUrl,
+        WIKIDATA_USER_AGENT: 'ai-task-processor-tests/1.0 (https://example.org)',
         MAX_RETRIES: '2',
         ...env,
       },
@@ -161,14 +162,14 @@ describe('OpenAI embeddings through the SDK', () => {
           },
         },
       );
-      expect(seen).toEqual([
-        {
-          apiKey: API_KEY,
-          baseURL: stub.baseUrl,
-          timeout: 7_000,
-          maxRetries: 0,
-        },
-      ]);
+      const options = {
+        apiKey: API_KEY,
+        baseURL: stub.baseUrl,
+        timeout: 7_000,
+        maxRetries: 0,
+      };
+      // The embeddings client, and the chat client of the verification types.
+      expect(seen).toEqual([options, options]);
     });
 
     it('sends tasks in flight together and isolates an input the provider rejects', async () => {

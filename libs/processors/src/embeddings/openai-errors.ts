@@ -23,13 +23,13 @@ const KEY_REFUSED = new Set([401, 403]);
 const RETRYABLE = (status: number) =>
   status === 408 || status === 409 || status === 429 || status >= 500;
 
-const providerMessage = (error: APIError): string => {
+export const providerMessage = (error: APIError): string => {
   const body = error.error as { message?: unknown } | undefined;
   return typeof body?.message === 'string' ? body.message : error.message;
 };
 
 /** The innermost system error code (fetch wraps it twice), else a message. */
-function causeOf(error: Error): string {
+export function causeOf(error: Error): string {
   let message = error.message;
   let cause = error.cause as { code?: unknown; cause?: unknown } | undefined;
   // Bounded: cause chains are short, but a cycle must not hang the service.

@@ -9,7 +9,10 @@ import {
   CapturingLogger,
   startLibraryModule,
 } from '@app/observability/testing';
+import { VALID_ENVIRONMENT } from '@app/config/testing';
 import { BatchTimer } from '../embeddings/batch-timer.js';
+import { ChatModule } from '../chat/chat.module.js';
+import { ChatProvider } from '../chat/chat-provider.js';
 import {
   OPENAI_CLIENT_FACTORY,
   OPENAI_RETRY_TIMING,
@@ -109,3 +112,74 @@ export async function startProcessors(
       registry.process({ id, type, content }),
   };
 }
+
+export interface ChatTestOptions {
+  /** Added to the valid environment of @app/config/testing. */
+  env?: Record<string, string>;
+  clientFactory?: OpenAiClientFactory;
+  retryTiming?: OpenAiRetryTiming;
+}
+
+export interface ChatTestContext {
+  app: TestingModule;
+  /** The chat provider the configuration chose (openai or mock). */
+  provider: ChatProvider;
+  logs: CapturingLogger;
+  /** Runs the readiness check named `chat`; resolves to its error message or 'ready'. */
+  chatReadiness: () => Promise<string>;
+}
+
+/**
+ * The chat module as the service builds it (configuration, observability,
+ * the chosen chat provider), with tiny retry pauses. Metrics are reset:
+ * prom-client's registry is per process.
+ */
+export async function startChat(
+  options: ChatTestOptions = {},
+): Promise<ChatTestContext> {
+  register.resetMetrics();
+  const logs = new CapturingLogger();
+  const overrides: [unknown, unknown][] = [
+    [
+      OPENAI_RETRY_TIMING,
+      options.retryTiming ?? { initialDelayMs: 1, maxDelayMs: 1_000 },
+    ],
+  ];
+  if (options.clientFactory) {
+    overrides.push([OPENAI_CLIENT_FACTORY, options.clientFactory]);
+  }
+  const app = await startLibraryModule({
+    env: { ...VALID_ENVIRONMENT, LOG_LEVEL: 'silent', ...options.env },
+    imports: [ChatModule],
+    overrides,
+    logger: logs,
+  });
+  return {
+    app,
+    provider: app.get(ChatProvider),
+    logs,
+    chatReadiness: async () => {
+      const check = new Map(app.get(ReadinessRegistry).entries()).get('chat');
+      try {
+        await check!();
+        return 'ready';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    },
+  };
+}
+
+// Wikidata: limits and pauses for tests, a clock they advance, and
+// answers shaped as Wikidata's (wikidata-testing.ts).
+export {
+  ManualClock,
+  TEST_WIKIDATA_RETRY_TIMING,
+  type TestEntity,
+  type TestSearchHit,
+  wikidataEntitiesAnswer,
+  wikidataEntity,
+  wikidataLimits,
+  wikidataOverrides,
+  wikidataSearchAnswer,
+} from '../wikidata/wikidata-testing.js';
