@@ -23,7 +23,8 @@ describe('TaskPoller.releaseAll (a crash)', () => {
         EMBEDDING_PROVIDER: 'openai',
         OPENAI_API_KEY: 'sk-sandbox-key',
         OPENAI_BASE_URL: sandbox.embeddingsUrl,
-        WIKIDATA_USER_AGENT: 'ai-task-processor-tests/1.0 (https://example.org)',
+        WIKIDATA_USER_AGENT:
+          'ai-task-processor-tests/1.0 (https://example.org)',
         OPENAI_TIMEOUT: '120',
         CONCURRENCY_LIMIT: '4',
         PREFETCH_LIMIT: '0',

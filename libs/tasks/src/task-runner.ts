@@ -25,7 +25,9 @@ import type { RunResult, TaskOutcome } from './task-outcome.js';
 const describe = (error: unknown): string =>
   error instanceof Error ? error.message : String(error);
 
-type Log = { taskId: string; cycle: number } & Readonly<Record<string, string | number>>;
+type Log = { taskId: string; cycle: number } & Readonly<
+  Record<string, string | number>
+>;
 
 /** How the attempts to deliver one report ended. */
 type Delivery =

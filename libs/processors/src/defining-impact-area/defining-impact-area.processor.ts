@@ -1,19 +1,10 @@
 import { ServiceConfig } from '@app/config';
-import { ChatProvider } from '../chat/chat-provider.js';
-import { FAILURE_CODE } from '../failure-codes.js';
-import {
-  TaskProcessor,
-  TaskProcessorHost,
-  type ProcessableTask,
-  type ProcessingResult,
-} from '../task-processor.js';
+import { ChatProvider, ChatProviderError } from '../chat/chat-provider.js';
+import { TaskProcessor } from '../task-processor.js';
 import { cleanPhrase } from '../verification/phrases.js';
 import { conversation } from '../verification/prompt.js';
-import {
-  VerificationContent,
-  checkVerificationContent,
-} from '../verification/verification-content.js';
-import { resultOfFailure } from '../verification/verification-failure.js';
+import { VerificationContent } from '../verification/verification-content.js';
+import { VerificationProcessor } from '../verification/verification-processor.js';
 import { WikidataEnrichment } from '../verification/wikidata-enrichment.js';
 import { DEFINING_IMPACT_AREA_PROMPT } from './defining-impact-area.prompt.js';
 import { IMPACT_AREA_ANSWER } from './defining-impact-area.schema.js';
@@ -27,54 +18,39 @@ const LANGUAGE = 'pt';
  * Result: `{name, wikidataId, language}`.
  */
 @TaskProcessor('defining_impact_area')
-export class DefiningImpactAreaProcessor extends TaskProcessorHost {
+export class DefiningImpactAreaProcessor extends VerificationProcessor<VerificationContent> {
+  protected readonly contentType = VerificationContent;
+  protected readonly prompt = DEFINING_IMPACT_AREA_PROMPT;
+
   constructor(
-    private readonly config: ServiceConfig,
+    config: ServiceConfig,
     private readonly chat: ChatProvider,
     private readonly wikidata: WikidataEnrichment,
   ) {
-    super();
+    super(config);
   }
 
-  override async process(task: ProcessableTask): Promise<ProcessingResult> {
-    const check = checkVerificationContent(
-      VerificationContent,
-      task.content,
-      this.config.chat.defaultModel,
-    );
-    if (check.kind === 'invalid') {
-      return { kind: 'failed', code: check.code, message: check.message };
+  protected override async verify(
+    { text }: VerificationContent,
+    model: string,
+  ) {
+    const { value } = await this.chat.complete({
+      model,
+      messages: conversation(this.prompt, text),
+      schema: IMPACT_AREA_ANSWER,
+      text,
+    });
+    const name = cleanPhrase(value.impactArea.name);
+    if (name === '') {
+      throw new ChatProviderError(
+        'invalid_model_output',
+        'the model named an empty impact area',
+      );
     }
-    const { text } = check.content;
-    try {
-      const { value } = await this.chat.complete({
-        model: check.model,
-        messages: conversation(DEFINING_IMPACT_AREA_PROMPT, text),
-        schema: IMPACT_AREA_ANSWER,
-        text,
-      });
-      const name = cleanPhrase(value.impactArea.name);
-      if (name === '') {
-        return {
-          kind: 'failed',
-          code: FAILURE_CODE.invalidModelOutput,
-          message: 'the model named an empty impact area',
-        };
-      }
-      return {
-        kind: 'succeeded',
-        result: {
-          name,
-          wikidataId: await this.wikidata.findItemId(name, LANGUAGE),
-          language: LANGUAGE,
-        },
-        details: {
-          prompt: DEFINING_IMPACT_AREA_PROMPT.version,
-          model: check.model,
-        },
-      };
-    } catch (error) {
-      return resultOfFailure(error);
-    }
+    return {
+      name,
+      wikidataId: await this.wikidata.findItemId(name, LANGUAGE),
+      language: LANGUAGE,
+    };
   }
 }

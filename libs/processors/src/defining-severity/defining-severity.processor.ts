@@ -1,14 +1,8 @@
 import { ServiceConfig } from '@app/config';
 import { ChatProvider } from '../chat/chat-provider.js';
-import {
-  TaskProcessor,
-  TaskProcessorHost,
-  type ProcessableTask,
-  type ProcessingResult,
-} from '../task-processor.js';
+import { TaskProcessor } from '../task-processor.js';
 import { conversation } from '../verification/prompt.js';
-import { checkVerificationContent } from '../verification/verification-content.js';
-import { resultOfFailure } from '../verification/verification-failure.js';
+import { VerificationProcessor } from '../verification/verification-processor.js';
 import { WikidataEnrichment } from '../verification/wikidata-enrichment.js';
 import { DEFINING_SEVERITY_PROMPT } from './defining-severity.prompt.js';
 import { SEVERITY_ANSWER } from './defining-severity.schema.js';
@@ -25,46 +19,26 @@ const LANGUAGE = 'pt';
  * Result: `{severity}`.
  */
 @TaskProcessor('defining_severity')
-export class DefiningSeverityProcessor extends TaskProcessorHost {
+export class DefiningSeverityProcessor extends VerificationProcessor<SeverityContent> {
+  protected readonly contentType = SeverityContent;
+  protected readonly prompt = DEFINING_SEVERITY_PROMPT;
+
   constructor(
-    private readonly config: ServiceConfig,
+    config: ServiceConfig,
     private readonly chat: ChatProvider,
     private readonly wikidata: WikidataEnrichment,
   ) {
-    super();
+    super(config);
   }
 
-  override async process(task: ProcessableTask): Promise<ProcessingResult> {
-    const check = checkVerificationContent(
-      SeverityContent,
-      task.content,
-      this.config.chat.defaultModel,
-    );
-    if (check.kind === 'invalid') {
-      return { kind: 'failed', code: check.code, message: check.message };
-    }
-    const { content } = check;
-    try {
-      const items = await this.wikidata.describe(idsOf(content), LANGUAGE);
-      const { value } = await this.chat.complete({
-        model: check.model,
-        messages: conversation(
-          DEFINING_SEVERITY_PROMPT,
-          severityMessage(content, items),
-        ),
-        schema: SEVERITY_ANSWER,
-        text: content.text,
-      });
-      return {
-        kind: 'succeeded',
-        result: { severity: value.severity },
-        details: {
-          prompt: DEFINING_SEVERITY_PROMPT.version,
-          model: check.model,
-        },
-      };
-    } catch (error) {
-      return resultOfFailure(error);
-    }
+  protected override async verify(content: SeverityContent, model: string) {
+    const items = await this.wikidata.describe(idsOf(content), LANGUAGE);
+    const { value } = await this.chat.complete({
+      model,
+      messages: conversation(this.prompt, severityMessage(content, items)),
+      schema: SEVERITY_ANSWER,
+      text: content.text,
+    });
+    return { severity: value.severity };
   }
 }

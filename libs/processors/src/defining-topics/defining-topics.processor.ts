@@ -1,18 +1,10 @@
 import { ServiceConfig } from '@app/config';
 import { ChatProvider } from '../chat/chat-provider.js';
-import {
-  TaskProcessor,
-  TaskProcessorHost,
-  type ProcessableTask,
-  type ProcessingResult,
-} from '../task-processor.js';
+import { TaskProcessor } from '../task-processor.js';
 import { cleanPhrase, distinctBy } from '../verification/phrases.js';
 import { conversation } from '../verification/prompt.js';
-import {
-  VerificationContent,
-  checkVerificationContent,
-} from '../verification/verification-content.js';
-import { resultOfFailure } from '../verification/verification-failure.js';
+import { VerificationContent } from '../verification/verification-content.js';
+import { VerificationProcessor } from '../verification/verification-processor.js';
 import { WikidataEnrichment } from '../verification/wikidata-enrichment.js';
 import { DEFINING_TOPICS_PROMPT } from './defining-topics.prompt.js';
 import { MAX_TOPICS, TOPICS_ANSWER } from './defining-topics.schema.js';
@@ -26,50 +18,38 @@ const LANGUAGE = 'pt';
  * Result: `[{name, wikidataId, language}]`.
  */
 @TaskProcessor('defining_topics')
-export class DefiningTopicsProcessor extends TaskProcessorHost {
+export class DefiningTopicsProcessor extends VerificationProcessor<VerificationContent> {
+  protected readonly contentType = VerificationContent;
+  protected readonly prompt = DEFINING_TOPICS_PROMPT;
+
   constructor(
-    private readonly config: ServiceConfig,
+    config: ServiceConfig,
     private readonly chat: ChatProvider,
     private readonly wikidata: WikidataEnrichment,
   ) {
-    super();
+    super(config);
   }
 
-  override async process(task: ProcessableTask): Promise<ProcessingResult> {
-    const check = checkVerificationContent(
-      VerificationContent,
-      task.content,
-      this.config.chat.defaultModel,
+  protected override async verify(
+    { text }: VerificationContent,
+    model: string,
+  ) {
+    const { value } = await this.chat.complete({
+      model,
+      messages: conversation(this.prompt, text),
+      schema: TOPICS_ANSWER,
+      text,
+    });
+    const names = distinctBy(
+      value.topics.map(({ name }) => cleanPhrase(name)),
+      (name) => name,
+    ).slice(0, MAX_TOPICS);
+    return Promise.all(
+      names.map(async (name) => ({
+        name,
+        wikidataId: await this.wikidata.findItemId(name, LANGUAGE),
+        language: LANGUAGE,
+      })),
     );
-    if (check.kind === 'invalid') {
-      return { kind: 'failed', code: check.code, message: check.message };
-    }
-    const { text } = check.content;
-    try {
-      const { value } = await this.chat.complete({
-        model: check.model,
-        messages: conversation(DEFINING_TOPICS_PROMPT, text),
-        schema: TOPICS_ANSWER,
-        text,
-      });
-      const names = distinctBy(
-        value.topics.map(({ name }) => cleanPhrase(name)),
-        (name) => name,
-      ).slice(0, MAX_TOPICS);
-      const topics = await Promise.all(
-        names.map(async (name) => ({
-          name,
-          wikidataId: await this.wikidata.findItemId(name, LANGUAGE),
-          language: LANGUAGE,
-        })),
-      );
-      return {
-        kind: 'succeeded',
-        result: topics,
-        details: { prompt: DEFINING_TOPICS_PROMPT.version, model: check.model },
-      };
-    } catch (error) {
-      return resultOfFailure(error);
-    }
   }
 }

@@ -47,7 +47,8 @@ describe('OpenAI embeddings through the SDK', () => {
       env: {
         OPENAI_API_KEY: API_KEY,
         OPENAI_BASE_URL: stub.baseUrl,
-        WIKIDATA_USER_AGENT: 'ai-task-processor-tests/1.0 (https://example.org)',
+        WIKIDATA_USER_AGENT:
+          'ai-task-processor-tests/1.0 (https://example.org)',
         MAX_RETRIES: '2',
         ...env,
       },

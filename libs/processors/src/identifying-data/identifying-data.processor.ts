@@ -1,18 +1,10 @@
 import { ServiceConfig } from '@app/config';
 import { ChatProvider } from '../chat/chat-provider.js';
-import {
-  TaskProcessor,
-  TaskProcessorHost,
-  type ProcessableTask,
-  type ProcessingResult,
-} from '../task-processor.js';
+import { TaskProcessor } from '../task-processor.js';
 import { cleanPhrase, distinctBy } from '../verification/phrases.js';
 import { conversation } from '../verification/prompt.js';
-import {
-  VerificationContent,
-  checkVerificationContent,
-} from '../verification/verification-content.js';
-import { resultOfFailure } from '../verification/verification-failure.js';
+import { VerificationContent } from '../verification/verification-content.js';
+import { VerificationProcessor } from '../verification/verification-processor.js';
 import { WikidataEnrichment } from '../verification/wikidata-enrichment.js';
 import { IDENTIFYING_DATA_PROMPT } from './identifying-data.prompt.js';
 import {
@@ -33,54 +25,40 @@ const MAX_CONTEXT_LENGTH = 500;
  * context, wikidata: {id, url, label, description, aliases}}], model, usage}`.
  */
 @TaskProcessor('identifying_data')
-export class IdentifyingDataProcessor extends TaskProcessorHost {
+export class IdentifyingDataProcessor extends VerificationProcessor<VerificationContent> {
+  protected readonly contentType = VerificationContent;
+  protected readonly prompt = IDENTIFYING_DATA_PROMPT;
+
   constructor(
-    private readonly config: ServiceConfig,
+    config: ServiceConfig,
     private readonly chat: ChatProvider,
     private readonly wikidata: WikidataEnrichment,
   ) {
-    super();
+    super(config);
   }
 
-  override async process(task: ProcessableTask): Promise<ProcessingResult> {
-    const check = checkVerificationContent(
-      VerificationContent,
-      task.content,
-      this.config.chat.defaultModel,
+  protected override async verify(
+    { text }: VerificationContent,
+    model: string,
+  ) {
+    const { value, usage } = await this.chat.complete({
+      model,
+      messages: conversation(this.prompt, text),
+      schema: PERSONALITIES_ANSWER,
+      text,
+    });
+    const matched = await Promise.all(
+      this.named(value.personalities).map((person) => this.match(person)),
     );
-    if (check.kind === 'invalid') {
-      return { kind: 'failed', code: check.code, message: check.message };
-    }
-    const { text } = check.content;
-    try {
-      const { value, usage } = await this.chat.complete({
-        model: check.model,
-        messages: conversation(IDENTIFYING_DATA_PROMPT, text),
-        schema: PERSONALITIES_ANSWER,
-        text,
-      });
-      const matched = await Promise.all(
-        this.named(value.personalities).map((person) => this.match(person)),
-      );
-      return {
-        kind: 'succeeded',
-        result: {
-          personalities: matched.filter((person) => person !== null),
-          model: check.model,
-          usage: {
-            prompt_tokens: usage.promptTokens,
-            completion_tokens: usage.completionTokens,
-            total_tokens: usage.promptTokens + usage.completionTokens,
-          },
-        },
-        details: {
-          prompt: IDENTIFYING_DATA_PROMPT.version,
-          model: check.model,
-        },
-      };
-    } catch (error) {
-      return resultOfFailure(error);
-    }
+    return {
+      personalities: matched.filter((person) => person !== null),
+      model,
+      usage: {
+        prompt_tokens: usage.promptTokens,
+        completion_tokens: usage.completionTokens,
+        total_tokens: usage.promptTokens + usage.completionTokens,
+      },
+    };
   }
 
   private named(
