@@ -151,6 +151,19 @@ describe('the verification task types (built service against the sandbox, throug
       temperatureSent: true,
     });
     expect(sandbox.stats().tasks.failed).toBe(0);
+    // Each result's log line names the prompt version it came from.
+    expect(
+      service
+        ?.logRecords()
+        .filter((record) => record.msg === 'succeeded')
+        .map(({ prompt }) => prompt)
+        .sort(),
+    ).toEqual([
+      'defining_impact_area/1',
+      'defining_severity/1',
+      'defining_topics/1',
+      'identifying_data/1',
+    ]);
 
     const page = parseExposition(
       await (await fetch(`${baseUrl}/metrics`)).text(),
