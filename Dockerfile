@@ -19,7 +19,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --no-audit --no-fund
-COPY nest-cli.json tsconfig.json tsconfig.build.json ./
+COPY nest-cli.json tsconfig.json tsconfig.build.json rspack.config.js ./
 COPY apps ./apps
 COPY libs ./libs
 RUN npm run build
@@ -46,6 +46,10 @@ COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 COPY --from=build /app/dist/apps/ai-task-processor ./dist/apps/ai-task-processor
+# The budgets' SQLite file (BUDGET_STORE's default, ./data/budgets.sqlite) is
+# the one thing the service writes: the folder is the service user's, and a
+# volume mounted here keeps the usage across restarts.
+RUN mkdir data && chown 1000:1000 data
 # Files stay owned by root: the service user can read them, not change them.
 # 1000 is the base image's `node` user, numeric so that Kubernetes'
 # runAsNonRoot can verify it.

@@ -13,6 +13,7 @@ import { cpuBound } from './cases/cpu-bound.ts';
 import { latencyBound } from './cases/latency-bound.ts';
 import { pickupLatency } from './cases/pickup-latency.ts';
 import { throttled } from './cases/throttled.ts';
+import { paced } from './cases/paced.ts';
 import { unboundedPage } from './cases/unbounded-page.ts';
 import type { BenchContext } from './lib/context.ts';
 import { clockTicksPerSecond, describeMachine } from './lib/machine.ts';
@@ -46,6 +47,7 @@ const CASES: Record<string, Case> = {
   'unbounded-page': { run: unboundedPage, repeated: true },
   'pickup-latency': { run: pickupLatency, repeated: false },
   throttled: { run: throttled, repeated: true },
+  paced: { run: paced, repeated: true },
 };
 
 /**

@@ -465,6 +465,7 @@ interface Container {
 
 interface PodSpec {
   terminationGracePeriodSeconds: number;
+  volumes: { name: string }[];
   enableServiceLinks?: boolean;
   securityContext?: Record<string, unknown>;
   containers: Container[];
@@ -518,13 +519,31 @@ function kustomize(dir: string): {
   };
 }
 
-/** A strategic merge patch without lists, which is all the overlay uses. */
+const named = (value: unknown): value is { name: string }[] =>
+  Array.isArray(value) &&
+  value.every((item) => typeof (item as { name?: unknown })?.name === 'string');
+
+/**
+ * A strategic merge patch as far as the overlay uses one: maps merge, `null`
+ * deletes a key, and lists of named items (volumes) merge by name.
+ */
 function merge<T>(target: T, patch: unknown): T {
+  if (named(target) && named(patch)) {
+    const byName = new Map(target.map((item) => [item.name, item]));
+    for (const item of patch)
+      byName.set(
+        item.name,
+        merge<{ name: string }>(byName.get(item.name) ?? item, item),
+      );
+    return [...byName.values()] as T;
+  }
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch))
     return patch as T;
   const merged = { ...(target as Record<string, unknown>) };
-  for (const [key, value] of Object.entries(patch))
-    merged[key] = merge(merged[key], value);
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete merged[key];
+    else merged[key] = merge(merged[key], value);
+  }
   return merged as T;
 }
 
@@ -723,7 +742,7 @@ describe('deploy/k8s', () => {
           ...configMap.data,
           ...secrets,
         });
-        expect(config.embeddings.provider.kind).toBe('openai');
+        expect(config.embeddings.provider.kind).toBe('providers');
         expect(config.auth.tokenUrl).toMatch(/^https:\/\//);
         return [];
       } catch (error) {
@@ -887,8 +906,25 @@ describe('deploy/k8s', () => {
     expect(patched.spec.replicas).toBeGreaterThanOrEqual(
       autoscaler.spec.minReplicas,
     );
-    // Everything else of the base stays as it is.
-    expect(patched.spec.template).toEqual(deployment.spec.template);
+    // Each replica keeps its own data volume (no shared SQLite file: budgets
+    // go through Redis with several replicas); everything else of the base
+    // stays as it is.
+    const volumes = (template: typeof deployment.spec.template) =>
+      template.spec.volumes;
+    expect(volumes(patched.spec.template)).toContainEqual({
+      name: 'data',
+      emptyDir: { sizeLimit: '16Mi' },
+    });
+    const withoutVolumes = (template: typeof deployment.spec.template) => ({
+      ...template,
+      spec: { ...template.spec, volumes: undefined },
+    });
+    expect(withoutVolumes(patched.spec.template)).toEqual(
+      withoutVolumes(deployment.spec.template),
+    );
+    expect(volumes(patched.spec.template).map(({ name }) => name)).toEqual(
+      volumes(deployment.spec.template).map(({ name }) => name),
+    );
   });
 
   it('runs the image the Dockerfile builds', () => {

@@ -120,7 +120,7 @@ describe('hardening of the built service against secrets in settings and request
       });
       expect(lines).toEqual([
         expect.stringMatching(
-          /^OPENAI_API_KEY is (not set|the placeholder) and NODE_ENV is production: set OPENAI_API_KEY, or EMBEDDING_PROVIDER=mock to run on mock embeddings on purpose$/,
+          /^OPENAI_API_KEY is (not set|the placeholder) and NODE_ENV is production: set OPENAI_API_KEY \(or a PROVIDER_<NAME>_BASE_URL\), or EMBEDDING_PROVIDER=mock to run on mock embeddings on purpose$/,
         ),
       ]);
     }

@@ -70,6 +70,7 @@ describe('/ready and /health of the built service against the sandbox', () => {
     await start({ CIRCUIT_BREAKER_RESET_SECONDS: '1' });
     const ready = await untilReady('/ready answers 200');
     expect(Object.keys(ready.body.details).sort()).toEqual([
+      'budget',
       'chat',
       'embeddings',
       'poll',

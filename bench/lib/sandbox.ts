@@ -38,6 +38,19 @@ export interface SandboxStats {
   };
   /** 429s answered by the throttle (`throttleLimit` above 0). */
   throttled: number;
+  /** Each AI provider's requests (docs/sandbox.md, "Providers and rate limits"). */
+  providers: Record<
+    string,
+    {
+      requests: number;
+      throttled: number;
+      tokens: number;
+      byModel: Record<
+        string,
+        { total: number; byStatus: Record<string, number> }
+      >;
+    }
+  >;
 }
 
 /** Routes of the tasks API, the ones the throttle counts (`/admin/stats` `requests`). */
@@ -120,16 +133,22 @@ export class SandboxProcess {
     return this.call('GET', '/admin/tasks');
   }
 
-  /** Seeds `count` pending tasks in chunks (one answer lists every id). */
-  async seed(count: number): Promise<string[]> {
+  /** Seeds `count` pending tasks in chunks (one answer lists every id), of `model` when given. */
+  async seed(count: number, model?: string): Promise<string[]> {
     const ids: string[] = [];
     for (let left = count; left > 0; left -= SEED_CHUNK) {
       const answer = await this.call<{ ids: string[] }>('POST', '/admin/seed', {
         count: Math.min(SEED_CHUNK, left),
+        ...(model === undefined ? {} : { model }),
       });
       ids.push(...answer.ids);
     }
     return ids;
+  }
+
+  /** The base URL of provider `name` (`/providers/<name>/v1`). */
+  providerUrl(name: string): string {
+    return `${this.url}/providers/${name}/v1`;
   }
 
   async createTask(): Promise<string> {

@@ -15,9 +15,16 @@ import {
 import type {
   CallbackCounters,
   ChatCounters,
+  ProviderCounters,
   ReferenceCounters,
   WikidataCounters,
 } from '../../apps/sandbox/src/stats.js';
+import type {
+  ProviderChanges,
+  ProviderLimits,
+  ProviderSettings,
+} from '../../apps/sandbox/src/providers/provider-settings.js';
+import type { ProviderView } from '../../apps/sandbox/src/providers/providers.js';
 import type { ChatRequestRecord } from '../../apps/sandbox/src/chat/chat-request-log.js';
 import type { CallbackFailure } from '../../apps/sandbox/src/tasks/callback-dispatcher.js';
 import type { PatchRecord } from '../../apps/sandbox/src/tasks/task.js';
@@ -63,6 +70,11 @@ export type {
   GarbageFault,
   LatencyFault,
   PatchRecord,
+  ProviderChanges,
+  ProviderCounters,
+  ProviderLimits,
+  ProviderSettings,
+  ProviderView,
   ReferenceCounters,
   SandboxProfile,
   SandboxSwitches,
@@ -180,6 +192,32 @@ export class SandboxAdminClient {
   chatRequests(): Promise<ChatRequestRecord[]> {
     return this.call('GET', '/admin/chat/requests');
   }
+
+  /** The providers' key rules and rate limits (docs/sandbox.md, "Providers and rate limits"). */
+  readonly providers = {
+    /** Sets a provider's rate limits (`null` or 0 turns one off); its buckets start full. */
+    limit: (name: string, limits: ProviderLimits): Promise<ProviderView> =>
+      this.call(
+        'POST',
+        `/admin/providers/${encodeURIComponent(name)}/limits`,
+        limits,
+      ),
+    /** Sets a provider's key rule (`none`: no key; `null`: the default rule) and limits. */
+    configure: (
+      name: string,
+      changes: ProviderChanges,
+    ): Promise<ProviderView> =>
+      this.call(
+        'PATCH',
+        `/admin/providers/${encodeURIComponent(name)}`,
+        changes,
+      ),
+    /** `openai` and every configured provider. */
+    list: (): Promise<Record<string, ProviderView>> =>
+      this.call('GET', '/admin/providers'),
+    get: (name: string): Promise<ProviderView> =>
+      this.call('GET', `/admin/providers/${encodeURIComponent(name)}`),
+  };
 
   async revokeAllTokens(): Promise<number> {
     const { revoked } = await this.call<{ revoked: number }>(

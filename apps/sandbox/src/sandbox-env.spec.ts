@@ -137,6 +137,57 @@ describe('readSandboxEnvironment', () => {
     });
   });
 
+  it('reads providers from SANDBOX_PROVIDER_<NAME>_* and --provider; a flag’s field wins', () => {
+    expect(
+      readSandboxEnvironment(
+        {
+          SANDBOX_PROVIDER_LOCAL_API_KEY: 'none',
+          SANDBOX_PROVIDER_LOCAL_RPM: '5',
+          SANDBOX_PROVIDER_LOCAL_WINDOW_MS: '3000',
+          SANDBOX_PROVIDER_MY_OLLAMA_TPM: '2000',
+          SANDBOX_PROVIDER_OPENAI_TPM: '',
+        },
+        [
+          '--provider',
+          'local:rpm=2,tpm=1000',
+          '--provider=openai:rpm=60,api-key=sk-a=b',
+        ],
+      ),
+    ).toEqual({
+      ok: true,
+      options: {
+        port: 3000,
+        providers: {
+          local: { apiKey: 'none', rpm: 2, tpm: 1000, windowMs: 3000 },
+          my_ollama: { tpm: 2000 },
+          openai: { rpm: 60, apiKey: 'sk-a=b' },
+        },
+      },
+    });
+  });
+
+  it('names invalid provider settings', () => {
+    expect(
+      readSandboxEnvironment(
+        {
+          SANDBOX_PROVIDER_LOCAL_RPM: 'many',
+          SANDBOX_PROVIDER_LOCAL_WINDOW_MS: '0',
+          SANDBOX_PROVIDER_LOCAL_BURST: '3',
+        },
+        ['--provider', 'Local:rpm=1', '--provider', 'local:rpm=1,burst=2'],
+      ),
+    ).toEqual({
+      ok: false,
+      problems: [
+        'SANDBOX_PROVIDER_LOCAL_RPM must be a non-negative integer (got "many")',
+        'SANDBOX_PROVIDER_LOCAL_WINDOW_MS must be a positive integer (got "0")',
+        'SANDBOX_PROVIDER_LOCAL_BURST is not a provider setting (SANDBOX_PROVIDER_<NAME>_API_KEY, _RPM, _TPM or _WINDOW_MS)',
+        '--provider must be <name>:api-key=…,rpm=…,tpm=…,window-ms=… (any of them) (got "Local:rpm=1")',
+        '--provider must be <name>:api-key=…,rpm=…,tpm=…,window-ms=… (any of them) (got "local:rpm=1,burst=2")',
+      ],
+    });
+  });
+
   it('names unknown flags', () => {
     expect(readSandboxEnvironment({}, ['--colour'])).toMatchObject({
       ok: false,

@@ -1,4 +1,8 @@
 import { parseArgs } from 'node:util';
+import {
+  isProviderName,
+  type ProviderSettings,
+} from './providers/provider-settings.js';
 import { SEEDABLE_TYPES } from './tasks/task-types.js';
 import {
   CLIENT_AUTH_METHODS,
@@ -223,6 +227,98 @@ const EXPECTED: Record<Kind, string> = {
   'task-types': `"all" or a comma-separated list of ${SEEDABLE_TYPES.join(', ')}`,
 };
 
+/**
+ * A provider's settings (docs/sandbox.md, "Providers and rate limits"):
+ * `SANDBOX_PROVIDER_<NAME>_<FIELD>` (the name lower-cased) or
+ * `--provider <name>:<field>=<value>,…` (repeatable; a flag's field wins).
+ */
+const PROVIDER_FIELDS: Record<
+  string,
+  {
+    field: keyof ProviderSettings;
+    env: string;
+    kind: 'text' | 'count' | 'positive';
+  }
+> = {
+  'api-key': { field: 'apiKey', env: 'API_KEY', kind: 'text' },
+  rpm: { field: 'rpm', env: 'RPM', kind: 'count' },
+  tpm: { field: 'tpm', env: 'TPM', kind: 'count' },
+  'window-ms': { field: 'windowMs', env: 'WINDOW_MS', kind: 'positive' },
+};
+const PROVIDER_PREFIX = 'SANDBOX_PROVIDER_';
+const PROVIDER_VARIABLE = new RegExp(
+  `^${PROVIDER_PREFIX}([A-Z0-9_]+?)_(${Object.values(PROVIDER_FIELDS)
+    .map(({ env }) => env)
+    .join('|')})$`,
+);
+const PROVIDER_FLAG = /^([^:]+):(.*)$/;
+const PROVIDER_FLAG_FORMAT =
+  '<name>:api-key=…,rpm=…,tpm=…,window-ms=… (any of them)';
+
+/** Every provider setting of the environment, then of the flags; problems are named. */
+function readProviders(
+  env: NodeJS.ProcessEnv,
+  flags: string[],
+  problems: string[],
+): Record<string, ProviderSettings> {
+  const providers: Record<string, ProviderSettings> = {};
+  const set = (
+    name: string,
+    key: string,
+    raw: string,
+    source: string,
+  ): void => {
+    const { field, kind } = PROVIDER_FIELDS[key];
+    const value = kind === 'text' ? raw : convert(kind, raw);
+    if (value === undefined)
+      problems.push(`${source} must be ${EXPECTED[kind]} (got "${raw}")`);
+    else Object.assign((providers[name] ??= {}), { [field]: value });
+  };
+  for (const [variable, raw] of Object.entries(env)) {
+    if (
+      !variable.startsWith(PROVIDER_PREFIX) ||
+      raw === undefined ||
+      raw === ''
+    )
+      continue;
+    const match = PROVIDER_VARIABLE.exec(variable);
+    const key = Object.keys(PROVIDER_FIELDS).find(
+      (candidate) => PROVIDER_FIELDS[candidate].env === match?.[2],
+    );
+    if (!match || !key) {
+      problems.push(
+        `${variable} is not a provider setting (${PROVIDER_PREFIX}<NAME>_API_KEY, _RPM, _TPM or _WINDOW_MS)`,
+      );
+      continue;
+    }
+    const name = match[1].toLowerCase();
+    if (isProviderName(name)) set(name, key, raw, variable);
+    else
+      problems.push(`${variable} names a provider of more than 32 characters`);
+  }
+  for (const flag of flags) {
+    const [, name, fields] = PROVIDER_FLAG.exec(flag) ?? [];
+    const pairs = (fields ?? '').split(',').map((pair) => {
+      const at = pair.indexOf('=');
+      return at < 0 ? [pair, ''] : [pair.slice(0, at), pair.slice(at + 1)];
+    });
+    if (
+      !isProviderName(name) ||
+      pairs.some(
+        ([key, value]) => !Object.hasOwn(PROVIDER_FIELDS, key) || value === '',
+      )
+    ) {
+      problems.push(
+        `--provider must be ${PROVIDER_FLAG_FORMAT} (got "${flag}")`,
+      );
+      continue;
+    }
+    for (const [key, value] of pairs)
+      set(name, key, value, `--provider ${name}: ${key}`);
+  }
+  return providers;
+}
+
 export type SandboxEnvironment =
   { ok: true; options: SandboxOptions } | { ok: false; problems: string[] };
 
@@ -231,17 +327,20 @@ export function readSandboxEnvironment(
   env: NodeJS.ProcessEnv,
   args: string[],
 ): SandboxEnvironment {
-  let flags: Record<string, string | boolean | undefined>;
+  let flags: Record<string, string | boolean | string[] | undefined>;
   try {
     flags = parseArgs({
       args,
       allowNegative: true,
-      options: Object.fromEntries(
-        SANDBOX_SETTINGS.map(({ flag, kind }) => [
-          flag,
-          { type: kind === 'switch' ? 'boolean' : 'string' },
-        ]),
-      ),
+      options: {
+        ...Object.fromEntries(
+          SANDBOX_SETTINGS.map(({ flag, kind }) => [
+            flag,
+            { type: kind === 'switch' ? 'boolean' : 'string' },
+          ]),
+        ),
+        provider: { type: 'string', multiple: true },
+      },
     }).values;
   } catch (error) {
     return { ok: false, problems: [(error as Error).message] };
@@ -254,7 +353,7 @@ export function readSandboxEnvironment(
       options[option] = fromFlag;
       continue;
     }
-    const raw = fromFlag ?? env[name];
+    const raw = (fromFlag as string | undefined) ?? env[name];
     if (raw === undefined || raw === '') continue;
     const value = convert(kind, raw);
     if (value === undefined)
@@ -263,6 +362,12 @@ export function readSandboxEnvironment(
       );
     else options[option] = value;
   }
+  const providers = readProviders(
+    env,
+    (flags.provider as string[] | undefined) ?? [],
+    problems,
+  );
+  if (Object.keys(providers).length) options.providers = providers;
   return problems.length
     ? { ok: false, problems }
     : { ok: true, options: options as SandboxOptions };

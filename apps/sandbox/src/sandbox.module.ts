@@ -10,6 +10,7 @@ import { BearerTokenGuard } from './issuer/bearer-token.guard.js';
 import { TokenIntrospector } from './issuer/token-introspector.js';
 import { TokenIssuer } from './issuer/token-issuer.js';
 import { TokenStore } from './issuer/token-store.js';
+import { Providers } from './providers/providers.js';
 import { SandboxSettings } from './settings.js';
 import { SandboxStats } from './stats.js';
 import { CallbackDispatcher } from './tasks/callback-dispatcher.js';
@@ -56,6 +57,7 @@ export class SandboxModule {
         TokenIntrospector,
         BearerTokenGuard,
         EmbeddingsService,
+        Providers,
         ChatService,
         ChatRequestLog,
         WikidataService,

@@ -11,6 +11,12 @@ import {
   type TaskView,
 } from './admin/sandbox-admin.js';
 import { ISSUER_PATH, TokenIssuer } from './issuer/token-issuer.js';
+import {
+  DEFAULT_PROVIDER,
+  type ProviderChanges,
+  type ProviderLimits,
+} from './providers/provider-settings.js';
+import type { ProviderView } from './providers/providers.js';
 import { SandboxModule } from './sandbox.module.js';
 import {
   SandboxSettings,
@@ -36,6 +42,12 @@ import { Throttle } from './traffic/throttle.js';
 import { TrafficMiddleware } from './traffic/traffic.middleware.js';
 
 export type { SandboxOptions } from './settings.js';
+export type {
+  ProviderChanges,
+  ProviderLimits,
+  ProviderSettings,
+} from './providers/provider-settings.js';
+export type { ProviderView } from './providers/providers.js';
 
 /** A running sandbox. Every control here is also an `/admin` route. */
 export interface Sandbox {
@@ -48,6 +60,8 @@ export interface Sandbox {
   readonly embeddingsUrl: string;
   /** `${url}/w/api.php`: the Wikidata stand-in's action API. */
   readonly wikidataUrl: string;
+  /** `${url}/providers/<name>/v1`: the base URL of provider `name` (`${url}/v1` for `openai`). */
+  providerUrl(name: string): string;
   readonly clientId: string;
   readonly clientSecret: string;
   stats(): StatsSnapshot;
@@ -78,10 +92,27 @@ export interface Sandbox {
   };
   /** The last chat requests received (at most 100), oldest first: what the service asked. */
   chatRequests(): ChatRequestRecord[];
+  /**
+   * The providers: `openai` at `/v1`, any other `<name>` at
+   * `/providers/<name>/v1` (docs/sandbox.md, "Providers and rate limits").
+   */
+  readonly providers: {
+    /** Sets a provider's rate limits (`null` or 0 turns one off); its buckets start full. */
+    limit(name: string, limits: ProviderLimits): ProviderView;
+    /** Sets a provider's key rule (`none`: no key; `null`: the default rule) and limits. */
+    configure(name: string, changes: ProviderChanges): ProviderView;
+    /** `openai` and every configured provider. */
+    list(): Record<string, ProviderView>;
+    /**
+     * The buckets' clock in milliseconds (`performance.now()` without one),
+     * so that a test moves time instead of waiting; every bucket starts full on it.
+     */
+    useClock(now?: () => number): void;
+  };
   revokeAllTokens(): number;
   switches(): SandboxSwitches;
   updateSwitches(changes: Partial<SandboxSwitches>): SandboxSwitches;
-  /** Empties tasks, stats, faults, injected callback failures and throttle windows. */
+  /** Empties tasks, stats, faults, injected callback failures, throttle windows and the providers' buckets. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -137,6 +168,8 @@ export async function startSandbox(
     tokenUrl: `${url}${ISSUER_PATH}/token`,
     embeddingsUrl: `${url}/v1`,
     wikidataUrl: `${url}${WIKIDATA_API_PATH}`,
+    providerUrl: (name) =>
+      name === DEFAULT_PROVIDER ? `${url}/v1` : `${url}/providers/${name}/v1`,
     clientId: settings.clientId,
     clientSecret: settings.clientSecret,
     stats: () => admin.stats(),
@@ -159,6 +192,12 @@ export async function startSandbox(
       reset: () => admin.resetFaults(),
     },
     chatRequests: () => admin.chatRequests(),
+    providers: {
+      limit: (name, limits) => admin.configureProvider(name, limits),
+      configure: (name, changes) => admin.configureProvider(name, changes),
+      list: () => admin.providers(),
+      useClock: (now) => admin.useProviderClock(now),
+    },
     revokeAllTokens: () => admin.revokeAllTokens(),
     switches: () => admin.switches(),
     updateSwitches: (changes) => admin.updateSwitches(changes),

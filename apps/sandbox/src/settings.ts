@@ -1,3 +1,7 @@
+import {
+  providerProblems,
+  type ProviderSettings,
+} from './providers/provider-settings.js';
 import type { SeedableType } from './tasks/task-types.js';
 
 /** The sandbox's profiles: `lenient` (the default) or `reference`, which models the real server. */
@@ -69,6 +73,13 @@ export interface SandboxOptions {
   bodyLimitBytes?: number;
   /** Whether a PATCH stores `result` and `error` (the real server stores only `state`). */
   storeReports?: boolean;
+  /**
+   * The providers' key rules and rate limits, by name: `openai` is the one
+   * at `/v1`, any other is at `/providers/<name>/v1` (docs/sandbox.md,
+   * "Providers and rate limits"). A provider left out needs the default key
+   * and has no limits.
+   */
+  providers?: Record<string, ProviderSettings>;
 }
 
 /** The switches a profile sets. */
@@ -146,6 +157,8 @@ export class SandboxSettings {
   clientScopes: string;
   bodyLimitBytes: number;
   storeReports: boolean;
+  /** Changed at run time through `Providers.configure` (the admin routes). */
+  providers: Record<string, ProviderSettings>;
 
   constructor(options: SandboxOptions = {}) {
     this.port = options.port ?? 0;
@@ -175,6 +188,15 @@ export class SandboxSettings {
     this.clientScopes = options.clientScopes ?? defaults.clientScopes;
     this.bodyLimitBytes = options.bodyLimitBytes ?? defaults.bodyLimitBytes;
     this.storeReports = options.storeReports ?? defaults.storeReports;
+    const providers = Object.entries(options.providers ?? {});
+    const problems = providers.flatMap(([name, provider]) =>
+      providerProblems(name, provider).map((problem) => `${name}: ${problem}`),
+    );
+    if (problems.length)
+      throw new Error(`invalid providers: ${problems.join('; ')}`);
+    this.providers = Object.fromEntries(
+      providers.map(([name, provider]) => [name, { ...provider }]),
+    );
   }
 
   /** The switches that can change at run time. */

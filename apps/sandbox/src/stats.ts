@@ -75,6 +75,18 @@ export interface WikidataCounters {
   lagged: number;
 }
 
+/** The calls one provider received (docs/sandbox.md, "Providers and rate limits"). */
+export interface ProviderCounters {
+  /** Every embeddings and chat request that reached the provider, whatever its answer. */
+  requests: number;
+  /** The same, by the `model` asked for (`(none)` without one). */
+  byModel: Record<string, CallCounters>;
+  /** 429s answered by the provider's rate limits (not injected ones). */
+  throttled: number;
+  /** `usage.total_tokens` of the answers of 200. */
+  tokens: number;
+}
+
 /** What the reference profile's behaviours did. */
 export interface ReferenceCounters {
   callbacks: CallbackCounters;
@@ -94,6 +106,7 @@ export class SandboxStats {
   private reference = SandboxStats.emptyReference();
   private chat = SandboxStats.emptyChat();
   private wikidata = SandboxStats.emptyWikidata();
+  private providers: Record<string, ProviderCounters> = {};
 
   private static emptyChat(): ChatCounters {
     return {
@@ -227,6 +240,36 @@ export class SandboxStats {
     this.wikidata.lagged += 1;
   }
 
+  private provider(name: string): ProviderCounters {
+    return (this.providers[name] ??= {
+      requests: 0,
+      byModel: {},
+      throttled: 0,
+      tokens: 0,
+    });
+  }
+
+  /** One embeddings or chat request of a provider answered, whatever its status. */
+  providerAnswered(name: string, model: string, status: number): void {
+    const provider = this.provider(name);
+    provider.requests += 1;
+    SandboxStats.countCall(provider.byModel, model, status);
+  }
+
+  /** One 429 of a provider's rate limits. */
+  providerThrottled(name: string): void {
+    this.provider(name).throttled += 1;
+  }
+
+  /** The tokens of one answer of 200 from a provider. */
+  providerUsed(name: string, tokens: number): void {
+    this.provider(name).tokens += tokens;
+  }
+
+  providerCounters(): Record<string, ProviderCounters> {
+    return structuredClone(this.providers);
+  }
+
   chatCounters(): ChatCounters {
     return structuredClone(this.chat);
   }
@@ -261,5 +304,6 @@ export class SandboxStats {
     this.reference = SandboxStats.emptyReference();
     this.chat = SandboxStats.emptyChat();
     this.wikidata = SandboxStats.emptyWikidata();
+    this.providers = {};
   }
 }

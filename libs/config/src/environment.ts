@@ -110,8 +110,6 @@ const rule = (
     },
   });
 
-const variable = (env: object, name: string): unknown => Reflect.get(env, name);
-
 const shard = () =>
   rule(
     'workerShard',
@@ -143,43 +141,47 @@ export const PLACEHOLDER_API_KEY = 'your_openai_api_key_here';
 export const usableApiKey = (key: unknown): key is string =>
   typeof key === 'string' && key.trim() !== '' && key !== PLACEHOLDER_API_KEY;
 
+type RawEnvironment = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Whether the service runs on the mock providers: asked for, or left on
+ * auto with no provider to call (no usable OpenAI key, no
+ * `PROVIDER_<NAME>_BASE_URL`).
+ */
+export function runsOnMocks(env: RawEnvironment): boolean {
+  if (env.EMBEDDING_PROVIDER === 'mock') return true;
+  const named = Object.keys(env).some((name) =>
+    /^PROVIDER_.+_BASE_URL$/.test(name),
+  );
+  return !named && !usableApiKey(env.OPENAI_API_KEY);
+}
+
 /**
  * Why the OpenAI key is needed but unusable, if it is: EMBEDDING_PROVIDER
- * is openai, or NODE_ENV is production with the provider left on auto
- * (mock embeddings look like success: in production only when asked for).
+ * is openai, or NODE_ENV is production with the provider left on auto and
+ * nothing else to call (mock results look like success: in production only
+ * when asked for).
  */
-function missingKeyProblem(env: object): string | undefined {
-  const key = variable(env, 'OPENAI_API_KEY');
+function missingKeyProblem(env: RawEnvironment): string | undefined {
+  const key = env.OPENAI_API_KEY;
   if (usableApiKey(key)) return undefined;
-  const provider = variable(env, 'EMBEDDING_PROVIDER') ?? 'auto';
+  const provider = env.EMBEDDING_PROVIDER ?? 'auto';
   if (provider === 'openai') {
     return 'OPENAI_API_KEY is required when EMBEDDING_PROVIDER is openai (it is unset or the placeholder)';
   }
-  if (variable(env, 'NODE_ENV') === 'production' && provider === 'auto') {
+  if (
+    env.NODE_ENV === 'production' &&
+    provider === 'auto' &&
+    runsOnMocks(env)
+  ) {
     const why =
       key === PLACEHOLDER_API_KEY
         ? 'OPENAI_API_KEY is the placeholder'
         : 'OPENAI_API_KEY is not set';
-    return `${why} and NODE_ENV is production: set OPENAI_API_KEY, or EMBEDDING_PROVIDER=mock to run on mock embeddings on purpose`;
+    return `${why} and NODE_ENV is production: set OPENAI_API_KEY (or a PROVIDER_<NAME>_BASE_URL), or EMBEDDING_PROVIDER=mock to run on mock embeddings on purpose`;
   }
   return undefined;
 }
-
-const apiKeyWhenNeeded = () =>
-  ValidateBy({
-    name: 'apiKeyWhenNeeded',
-    validator: {
-      validate: (_value, args) =>
-        args === undefined || missingKeyProblem(args.object) === undefined,
-      defaultMessage: (args) =>
-        (args && missingKeyProblem(args.object)) ?? 'OPENAI_API_KEY',
-    },
-  });
-
-/** Whether the service runs on the mock providers (no usable key, or asked for). */
-export const runsOnMocks = (env: object): boolean =>
-  variable(env, 'EMBEDDING_PROVIDER') === 'mock' ||
-  !usableApiKey(variable(env, 'OPENAI_API_KEY'));
 
 const CONTACT = /[^\s@]+@[^\s@]+\.[^\s@]+|https?:\/\/\S+/;
 
@@ -188,28 +190,23 @@ const CONTACT = /[^\s@]+@[^\s@]+\.[^\s@]+|https?:\/\/\S+/;
  * its operator; requests without one are refused (403). Needed whenever
  * Wikidata is called, that is outside mock mode.
  */
-function userAgentProblem(env: object): string | undefined {
-  const agent = variable(env, 'WIKIDATA_USER_AGENT');
+function userAgentProblem(env: RawEnvironment): string | undefined {
+  const agent = env.WIKIDATA_USER_AGENT;
   if (agent === undefined) {
     return runsOnMocks(env)
       ? undefined
       : 'WIKIDATA_USER_AGENT is required outside mock mode: a descriptive User-Agent with a contact, e.g. "fact-checker-ai/1.0 (https://example.org; ops@example.org)", as Wikimedia\'s policy asks';
   }
-  if (typeof agent === 'string' && CONTACT.test(agent)) return undefined;
-  const shown = typeof agent === 'string' ? agent : typeof agent;
-  return `WIKIDATA_USER_AGENT must say how to contact you (an e-mail address or an http(s) URL), as Wikimedia's User-Agent policy asks (got "${shown}")`;
+  return CONTACT.test(agent)
+    ? undefined
+    : `WIKIDATA_USER_AGENT must say how to contact you (an e-mail address or an http(s) URL), as Wikimedia's User-Agent policy asks (got "${agent}")`;
 }
 
-const userAgentWhenNeeded = () =>
-  ValidateBy({
-    name: 'userAgentWhenNeeded',
-    validator: {
-      validate: (_value, args) =>
-        args === undefined || userAgentProblem(args.object) === undefined,
-      defaultMessage: (args) =>
-        (args && userAgentProblem(args.object)) ?? 'WIKIDATA_USER_AGENT',
-    },
-  });
+/** What one variable cannot say alone: which providers must be usable. */
+export const modeProblems = (env: RawEnvironment): string[] =>
+  [missingKeyProblem(env), userAgentProblem(env)].filter(
+    (problem) => problem !== undefined,
+  );
 
 const required = () =>
   IsNotEmpty({ message: (args) => `${args.property} is required` });
@@ -252,9 +249,8 @@ export class EnvironmentVariables {
   @oneOf(TOKEN_AUTH_METHODS)
   OAUTH2_TOKEN_AUTH_METHOD?: TokenAuthMethod;
 
-  // Checked even when unset: some settings need it.
-  @ValidateIf(() => true)
-  @apiKeyWhenNeeded()
+  // Whether it is needed: modeProblems.
+  @IsOptional()
   OPENAI_API_KEY?: string;
 
   @IsOptional()
@@ -302,10 +298,30 @@ export class EnvironmentVariables {
   @serviceUrl()
   WIKIDATA_API_URL?: string;
 
-  // Checked even when unset: outside mock mode it is required.
-  @ValidateIf(() => true)
-  @userAgentWhenNeeded()
+  // Whether it is needed, and its contact: modeProblems.
+  @IsOptional()
   WIKIDATA_USER_AGENT?: string;
+
+  // Providers, routes and budgets: read and checked by
+  // readProvidersAndBudgets (PROVIDER_<NAME>_* are open-ended); declared
+  // here so that every fixed name is known.
+  @IsOptional() @positiveInteger() OPENAI_RPM?: string;
+  @IsOptional() @positiveInteger() OPENAI_TPM?: string;
+  @IsOptional() MODEL_ROUTES?: string;
+  @IsOptional() BUDGET_MINUTE_TOKENS?: string;
+  @IsOptional() BUDGET_MINUTE_USD?: string;
+  @IsOptional() BUDGET_HOUR_TOKENS?: string;
+  @IsOptional() BUDGET_HOUR_USD?: string;
+  @IsOptional() BUDGET_DAY_TOKENS?: string;
+  @IsOptional() BUDGET_DAY_USD?: string;
+  @IsOptional() BUDGET_WEEK_TOKENS?: string;
+  @IsOptional() BUDGET_WEEK_USD?: string;
+  @IsOptional() BUDGET_MONTH_TOKENS?: string;
+  @IsOptional() BUDGET_MONTH_USD?: string;
+  @IsOptional() BUDGET_PRICES_FILE?: string;
+  @IsOptional() BUDGET_FILE?: string;
+  @IsOptional() BUDGET_STORE?: string;
+  @IsOptional() REDIS_URL?: string;
 
   @IsOptional()
   @oneOf(['true', 'false', '1', '0'])

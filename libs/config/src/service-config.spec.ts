@@ -126,7 +126,7 @@ describe('ServiceConfig', () => {
       'mock',
       'EMBEDDING_PROVIDER is mock',
     ],
-    [{ OPENAI_API_KEY: 'sk-x' }, 'openai', 'OPENAI_API_KEY is set'],
+    [{ OPENAI_API_KEY: 'sk-x' }, 'providers', 'OPENAI_API_KEY is set'],
   ])('chooses the embedding provider for %o', (env, kind, reason) => {
     const { provider } = ServiceConfig.fromEnvironment({
       ...valid,
@@ -181,7 +181,7 @@ describe('ServiceConfig', () => {
       ],
     ])('refuses to fall into mock embeddings with %o', (env, why) => {
       expect(problemsOf({ ...production, ...env })).toEqual([
-        `${why} and NODE_ENV is production: set OPENAI_API_KEY, or EMBEDDING_PROVIDER=mock to run on mock embeddings on purpose`,
+        `${why} and NODE_ENV is production: set OPENAI_API_KEY (or a PROVIDER_<NAME>_BASE_URL), or EMBEDDING_PROVIDER=mock to run on mock embeddings on purpose`,
       ]);
     });
 
@@ -199,7 +199,7 @@ describe('ServiceConfig', () => {
         OPENAI_API_KEY: 'sk-x',
         WIKIDATA_USER_AGENT: USER_AGENT,
       });
-      expect(config.embeddings.provider.kind).toBe('openai');
+      expect(config.embeddings.provider.kind).toBe('providers');
     });
   });
 
@@ -227,7 +227,7 @@ describe('ServiceConfig', () => {
         WIKIDATA_USER_AGENT: USER_AGENT,
       });
       expect(config.chat).toMatchObject({
-        provider: { kind: 'openai' },
+        provider: { kind: 'providers' },
         defaultModel: 'o4-mini',
       });
       expect(config.wikidata).toMatchObject({

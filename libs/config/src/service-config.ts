@@ -1,10 +1,19 @@
 import { validate } from '@app/validation';
 import {
+  type BudgetLimit,
+  type BudgetStore,
+  type ModelRoute,
+  type ProviderSettings,
+  type ProvidersAndBudgets,
+  readProvidersAndBudgets,
+} from './provider-settings.js';
+import {
   EnvironmentVariables,
   type LogLevel,
   PLACEHOLDER_API_KEY,
   type TokenAuthMethod,
   isTrue,
+  modeProblems,
   usableApiKey,
 } from './environment.js';
 import {
@@ -13,10 +22,12 @@ import {
   plainHttpWarning,
 } from './service-url.js';
 
-/** Which embedding provider runs, and the sentence the start-up log gives for it. */
-export type EmbeddingProviderChoice =
-  | { kind: 'openai'; apiKey: string; reason: string }
-  | { kind: 'mock'; reason: string };
+/**
+ * Whether AI work goes to real providers (`config.providers`) or to the
+ * in-process mocks, and the sentence the start-up log gives for it.
+ */
+export type ProviderMode =
+  { kind: 'providers'; reason: string } | { kind: 'mock'; reason: string };
 
 export interface WorkerShard {
   index: number;
@@ -75,7 +86,7 @@ export class ServiceConfig {
     breakerResetMs: number;
   };
   readonly embeddings: {
-    provider: EmbeddingProviderChoice;
+    provider: ProviderMode;
     /** Origin and path only, no trailing slash. */
     baseUrl: string;
     timeoutMs: number;
@@ -85,7 +96,7 @@ export class ServiceConfig {
   };
   /** The chat provider of the verification task types: the embeddings' provider choice and server. */
   readonly chat: {
-    provider: EmbeddingProviderChoice;
+    provider: ProviderMode;
     /** Origin and path only, no trailing slash. */
     baseUrl: string;
     /** `LLM_DEFAULT_MODEL`: the model of a task that names none. */
@@ -99,6 +110,18 @@ export class ServiceConfig {
     /** Set whenever Wikidata is called (outside mock mode). */
     userAgent: string | undefined;
     requestTimeoutMs: number;
+  };
+  /** The servers AI work goes to, and which model goes where (docs/providers.md). */
+  readonly providers: {
+    /** `openai` first when it has a key, then the `PROVIDER_<NAME>_*` ones. */
+    list: readonly ProviderSettings[];
+    routes: readonly ModelRoute[];
+  };
+  /** Spending limits, all providers together, and where usage is counted. */
+  readonly budgets: {
+    limits: readonly BudgetLimit[];
+    pricesFile: string | undefined;
+    store: BudgetStore;
   };
   readonly tasks: {
     pollingIntervalMs: number;
@@ -130,7 +153,11 @@ export class ServiceConfig {
    */
   readonly warnings: readonly string[];
 
-  private constructor(env: EnvironmentVariables, argv: readonly string[]) {
+  private constructor(
+    env: EnvironmentVariables,
+    extra: ProvidersAndBudgets,
+    argv: readonly string[],
+  ) {
     const requestTimeoutMs = seconds(env.REQUEST_TIMEOUT, 30);
     this.api = {
       baseUrl: withoutTrailingSlash(originAndPath(env.API_BASE_URL)),
@@ -160,7 +187,7 @@ export class ServiceConfig {
       breakerResetMs: seconds(env.CIRCUIT_BREAKER_RESET_SECONDS, 60),
     };
     this.embeddings = {
-      provider: chooseEmbeddingProvider(env),
+      provider: chooseProviderMode(env, extra.providers),
       baseUrl: withoutTrailingSlash(
         originAndPath(env.OPENAI_BASE_URL || DEFAULT_OPENAI_BASE_URL),
       ),
@@ -180,6 +207,12 @@ export class ServiceConfig {
       apiUrl: originAndPath(env.WIKIDATA_API_URL ?? DEFAULT_WIKIDATA_API_URL),
       userAgent: env.WIKIDATA_USER_AGENT,
       requestTimeoutMs,
+    };
+    this.providers = { list: extra.providers, routes: extra.routes };
+    this.budgets = {
+      limits: extra.budgets,
+      pricesFile: extra.pricesFile,
+      store: extra.store,
     };
     this.tasks = {
       pollingIntervalMs: seconds(env.POLLING_INTERVAL_SECONDS, 30),
@@ -211,11 +244,20 @@ export class ServiceConfig {
     raw: Record<string, string | undefined>,
     argv: readonly string[] = [],
   ): ServiceConfig {
-    const checked = validate(EnvironmentVariables, blankAsUnset(raw));
-    if (checked.kind === 'invalid') {
-      throw new ConfigValidationError(checked.problems);
+    const env = blankAsUnset(raw);
+    const checked = validate(EnvironmentVariables, env);
+    const problems = checked.kind === 'invalid' ? [...checked.problems] : [];
+    problems.push(...modeProblems(env));
+    const extra = readProvidersAndBudgets(
+      env,
+      checked.kind === 'valid' ? openaiProvider(checked.value) : undefined,
+      isTrue(env.REQUIRE_HTTPS),
+      problems,
+    );
+    if (checked.kind === 'invalid' || problems.length > 0) {
+      throw new ConfigValidationError(problems);
     }
-    return new ServiceConfig(checked.value, argv);
+    return new ServiceConfig(checked.value, extra, argv);
   }
 }
 
@@ -246,21 +288,46 @@ function parseShard(value: string | undefined): WorkerShard | undefined {
   return { index, count };
 }
 
-function chooseEmbeddingProvider(
+/** OpenAI, when it has a key: `OPENAI_BASE_URL`, `OPENAI_API_KEY`, `OPENAI_RPM`, `OPENAI_TPM`. */
+function openaiProvider(
   env: EnvironmentVariables,
-): EmbeddingProviderChoice {
+): ProviderSettings | undefined {
+  if (env.EMBEDDING_PROVIDER === 'mock' || !usableApiKey(env.OPENAI_API_KEY)) {
+    return undefined;
+  }
+  return {
+    name: 'openai',
+    baseUrl: withoutTrailingSlash(
+      originAndPath(env.OPENAI_BASE_URL || DEFAULT_OPENAI_BASE_URL),
+    ),
+    apiKey: env.OPENAI_API_KEY,
+    rpm: env.OPENAI_RPM === undefined ? undefined : Number(env.OPENAI_RPM),
+    tpm: env.OPENAI_TPM === undefined ? undefined : Number(env.OPENAI_TPM),
+  };
+}
+
+function chooseProviderMode(
+  env: EnvironmentVariables,
+  providers: readonly ProviderSettings[],
+): ProviderMode {
   const setting = env.EMBEDDING_PROVIDER ?? 'auto';
   if (setting === 'mock') {
     return { kind: 'mock', reason: 'EMBEDDING_PROVIDER is mock' };
   }
-  if (usableApiKey(env.OPENAI_API_KEY)) {
+  if (providers.length > 0) {
+    const why =
+      setting === 'openai'
+        ? 'EMBEDDING_PROVIDER is openai'
+        : usableApiKey(env.OPENAI_API_KEY)
+          ? 'OPENAI_API_KEY is set'
+          : 'PROVIDER_<NAME>_BASE_URL is set';
+    const named = providers.filter(({ name }) => name !== 'openai');
     return {
-      kind: 'openai',
-      apiKey: env.OPENAI_API_KEY,
+      kind: 'providers',
       reason:
-        setting === 'openai'
-          ? 'EMBEDDING_PROVIDER is openai'
-          : 'OPENAI_API_KEY is set',
+        named.length === 0
+          ? why
+          : `${why}; providers ${providers.map(({ name }) => name).join(', ')}`,
     };
   }
   return {

@@ -5,7 +5,12 @@ import type { Gauge } from 'prom-client';
 import { METRIC } from './metrics.js';
 
 /** The upstreams that have a breaker, as named by `circuit_breaker_state{service}`. */
-export type BreakerService = 'api' | 'auth' | 'openai' | 'chat' | 'wikidata';
+/**
+ * The `service` label of a breaker: `api`, `auth`, `openai`, `chat`,
+ * `wikidata`, or a configured provider's (`embeddings_<name>`,
+ * `chat_<name>`): names from the configuration, so the label stays bounded.
+ */
+export type BreakerService = string;
 
 const GAUGE_VALUE: Record<CircuitState, number> = {
   [CircuitState.Closed]: 0,

@@ -5,7 +5,10 @@ export {
   ReadinessRegistry,
   type ReadinessCheck,
 } from './readiness-registry.js';
-export { InjectMetric } from '@willsoto/nestjs-prometheus';
+export {
+  InjectMetric,
+  getToken as getMetricToken,
+} from '@willsoto/nestjs-prometheus';
 export { BreakerMonitor, type BreakerService } from './breaker-monitor.js';
 export {
   ThrottleMonitor,

@@ -26,11 +26,17 @@ export const METRIC = {
   throttled: 'api_throttled_total',
   throttlePause: 'api_throttle_pause_seconds',
   throttledSeconds: 'api_throttled_seconds_total',
+  providerRequests: 'provider_requests_total',
+  providerPausedSeconds: 'provider_rate_limit_paused_seconds_total',
   llmRequests: 'llm_requests_total',
   llmTokens: 'llm_tokens_used_total',
   wikidataRequests: 'wikidata_requests_total',
   wikidataCacheHits: 'wikidata_cache_hits_total',
   wikidataCacheMisses: 'wikidata_cache_misses_total',
+  spendUsd: 'ai_spend_usd_total',
+  budgetRemaining: 'ai_budget_remaining',
+  budgetExhausted: 'ai_budget_exhausted',
+  budgetLimit: 'ai_budget_limit',
 } as const;
 
 export const metricProviders = [
@@ -115,6 +121,16 @@ export const metricProviders = [
     labelNames: ['service'],
   }),
   makeCounterProvider({
+    name: METRIC.providerRequests,
+    help: 'Requests to each AI provider (embeddings and chat), by outcome',
+    labelNames: ['provider', 'kind', 'status'],
+  }),
+  makeCounterProvider({
+    name: METRIC.providerPausedSeconds,
+    help: 'Wall time requests to the provider were held back by its rate limits (pacing and 429 pauses)',
+    labelNames: ['provider'],
+  }),
+  makeCounterProvider({
     name: METRIC.llmRequests,
     help: 'Chat completion requests of the verification task types, by model and outcome',
     labelNames: ['model', 'status'],
@@ -136,5 +152,25 @@ export const metricProviders = [
   makeCounterProvider({
     name: METRIC.wikidataCacheMisses,
     help: 'Wikidata lookups that had to ask Wikidata',
+  }),
+  makeCounterProvider({
+    name: METRIC.spendUsd,
+    help: 'US dollars spent on AI providers (price table × tokens reported), by provider and model (`other` outside the price table)',
+    labelNames: ['provider', 'model'],
+  }),
+  makeGaugeProvider({
+    name: METRIC.budgetRemaining,
+    help: 'What is left of a spending budget this period (tokens or US dollars), as this process last learned it',
+    labelNames: ['period', 'unit', 'scope'],
+  }),
+  makeGaugeProvider({
+    name: METRIC.budgetExhausted,
+    help: 'Whether a spending budget is used up for this period: 1 used up (work that needs it waits), 0 open',
+    labelNames: ['period', 'unit', 'scope'],
+  }),
+  makeGaugeProvider({
+    name: METRIC.budgetLimit,
+    help: 'A spending budget per period, in its unit (tokens or US dollars)',
+    labelNames: ['period', 'unit', 'scope'],
   }),
 ];

@@ -23,10 +23,10 @@ import { ThrottleMonitor } from './throttle-monitor.js';
 const QUIET_ROUTES = new Set(['/metrics', '/health', '/ready']);
 
 function loggerParams(config: ServiceConfig) {
-  const embedding = config.embeddings.provider;
   const scrub = makeSecretScrubber([
     config.auth.clientSecret,
-    ...(embedding.kind === 'openai' ? [embedding.apiKey] : []),
+    // Every provider's key: OpenAI's and each PROVIDER_<NAME>_API_KEY.
+    ...config.providers.list.flatMap(({ apiKey }) => (apiKey ? [apiKey] : [])),
   ]);
   const pretty =
     config.observability.prettyLogs && process.stdout.isTTY === true;

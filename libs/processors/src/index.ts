@@ -21,3 +21,4 @@ export {
 } from './task-processors.js';
 export { FAILURE_CODE } from './failure-codes.js';
 export { canonicalTaskType } from './task-type.js';
+export { type WorkPause } from './providers/spend-gate.js';

@@ -5,6 +5,7 @@ import type { ProcessableTask, ProcessingResult } from './task-processor.js';
 import { TASK_PROCESSORS } from './processors.constants.js';
 import { assertSingletons, type TaskProcessorMap } from './task-processors.js';
 import { canonicalTaskType } from './task-type.js';
+import { SpendGate, type WorkPause } from './providers/spend-gate.js';
 
 const RESULT_KINDS = new Set<unknown>(['succeeded', 'failed', 'transient']);
 const isResult = (value: unknown): value is ProcessingResult =>
@@ -25,7 +26,17 @@ export class ProcessorRegistry implements OnModuleInit {
   constructor(
     @Inject(TASK_PROCESSORS) private readonly processors: TaskProcessorMap,
     private readonly failures: ProcessorFailurePolicy,
+    private readonly gate: SpendGate,
   ) {}
+
+  /**
+   * Whether tasks may be taken now: not while a spending budget is used up
+   * (every type's work goes to a provider the budgets count). A task not
+   * taken stays `pending`.
+   */
+  workPause(): WorkPause {
+    return this.gate.workPause();
+  }
 
   /** Every provider is built before any `onModuleInit` runs: scopes are known now. */
   onModuleInit(): void {

@@ -7,6 +7,7 @@ import { TextEmbeddingModule } from './embeddings/text-embedding.module.js';
 import { IdentifyingDataModule } from './identifying-data/identifying-data.module.js';
 import { ProcessorFailurePolicy } from './processor-failure-policy.js';
 import { ProcessorRegistry } from './processor-registry.js';
+import { ProvidersModule } from './providers/providers.module.js';
 import { taskProcessorsProvider } from './task-processors.js';
 
 /**
@@ -17,6 +18,7 @@ import { taskProcessorsProvider } from './task-processors.js';
 @Module({
   imports: [
     DiscoveryModule,
+    ProvidersModule,
     // One module per task type: adding a type is one line here (docs/extending.md).
     TextEmbeddingModule,
     IdentifyingDataModule,

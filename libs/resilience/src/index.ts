@@ -6,6 +6,21 @@ export {
 } from './backoff.js';
 export { formatDuration, messageOf } from './error-text.js';
 export {
+  type OpenAiRateHeaders,
+  type RateWindowReading,
+  parseOpenAiDuration,
+  readOpenAiRateHeaders,
+} from './openai-rate-headers.js';
+export {
+  type PacerPermit,
+  type PacerRate,
+  type PacerRequest,
+  ProviderPacer,
+  type ProviderPacerListener,
+  type ProviderPacerOptions,
+} from './provider-pacer.js';
+export { RequestTooLargeError } from './provider-pacer-error.js';
+export {
   RateLimitGate,
   type RateLimitGateListener,
   type RateLimitGateOptions,

@@ -97,6 +97,30 @@ describe('TaskPoller', () => {
     expect(api.stateOf('t0')).toBe('succeeded');
   });
 
+  it('claims nothing while work is paused (a used-up budget), and starts by itself when the pause ends', async () => {
+    api.addPending(...ids(3));
+    runner.pause = {
+      kind: 'paused',
+      until: new Date(clock.now() + 60_000),
+      reason: 'the daily token budget (10) is used up',
+    };
+    await startPoller();
+    expect(runner.started).toEqual([]);
+    expect(['t0', 't1', 't2'].map((id) => api.stateOf(id))).toEqual([
+      'pending',
+      'pending',
+      'pending',
+    ]);
+
+    // Polls come and go; nothing is taken while the pause lasts.
+    await clock.advance(59_000);
+    expect(runner.started).toEqual([]);
+    // The budget's period ends: taking starts again without any prompt.
+    runner.pause = { kind: 'open' };
+    await clock.advance(1_000);
+    expect(runner.running).toEqual(['t0', 't1']);
+  });
+
   it('gives each task the cycle of the poll that listed it, also when it waited in the buffer', async () => {
     api.addPending(...ids(3));
     await startPoller({ CONCURRENCY_LIMIT: '1', PREFETCH_LIMIT: '5' });

@@ -45,6 +45,8 @@ export class TaskPoller
   private readonly running = new Map<string, Promise<void>>();
   /** Aborted when the runners must give their tasks back. */
   private readonly giveBack = new AbortController();
+  /** Set while taking waits for a pause to end. */
+  private resumeTimer: Promise<void> | undefined;
   private state: PollerState = { kind: 'running' };
 
   constructor(
@@ -173,10 +175,36 @@ export class TaskPoller
 
   private startBuffered(): void {
     while (this.state.kind === 'running' && this.hasFreeSlot()) {
+      const pause = this.runner.workPause();
+      if (pause.kind === 'paused') {
+        this.resumeAt(pause);
+        break;
+      }
       const next = this.buffer.take();
       if (!next) break;
       this.start(next);
     }
+  }
+
+  /**
+   * Work is paused (a budget is used up): the buffered tasks stay pending,
+   * unclaimed, and taking starts again by itself when the pause ends.
+   */
+  private resumeAt(pause: { until: Date; reason: string }): void {
+    if (this.resumeTimer) return;
+    this.logger.warn(
+      `not taking tasks until ${pause.until.toISOString()}: ${pause.reason}`,
+    );
+    const waitMs = Math.max(1_000, pause.until.getTime() - this.timings.now());
+    this.resumeTimer = this.timings
+      .delay(waitMs, this.giveBack.signal)
+      .then((elapsed) => {
+        this.resumeTimer = undefined;
+        if (!elapsed) return;
+        this.logger.log('taking tasks again');
+        this.startBuffered();
+        this.scheduler.pollIfWorkWaits();
+      });
   }
 
   private start({ taken, cycle }: BufferedTask): void {

@@ -11,6 +11,7 @@ import {
   type ProcessingResult,
   ProcessorRegistry,
   type TaskResult,
+  type WorkPause,
   canonicalTaskType,
 } from '@app/processors';
 import { equalJitterBackoff } from '@app/resilience';
@@ -103,6 +104,10 @@ export class TaskRunner {
     // Both series exist from the start, so that increase() sees the first one.
     for (const code of Object.values(COMPLETION_FAILURE_CODE))
       completionFailures.inc({ code }, 0);
+  }
+  /** Whether tasks may be taken now (not while a spending budget is used up). */
+  workPause(): WorkPause {
+    return this.processors.workPause();
   }
 
   async run(

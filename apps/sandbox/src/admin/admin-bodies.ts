@@ -1,4 +1,8 @@
 import { BadRequestException } from '@nestjs/common';
+import type {
+  ProviderChanges,
+  ProviderLimits,
+} from '../providers/provider-settings.js';
 import {
   CLIENT_AUTH_METHODS,
   SANDBOX_PROFILES,
@@ -135,6 +139,20 @@ class Reader {
     return [];
   }
 
+  /** A limit: a non-negative integer, or null; both 0 and null turn it off. */
+  limit(name: string): number | null | undefined {
+    return this.fields[name] === null ? null : this.integer(name, 0);
+  }
+
+  /** A non-empty string, or null. */
+  nullableString(name: string): string | null | undefined {
+    const value = this.fields[name];
+    if (value === undefined || value === null) return value;
+    if (typeof value === 'string' && value) return value;
+    this.problems.push(`${name} must be a non-empty string or null`);
+    return undefined;
+  }
+
   required(name: string): void {
     if (this.fields[name] === undefined)
       this.problems.push(`${name} is required`);
@@ -263,6 +281,29 @@ export function parseCallbackFailure(body: unknown): CallbackFailure {
     defined({
       count: read.integer('count', 0, 1_000_000) ?? 0,
       status: read.integer('status', 400, 599),
+    }),
+  );
+}
+
+export function parseProviderLimits(body: unknown): ProviderLimits {
+  const read = new Reader(body);
+  return read.done(
+    defined({
+      rpm: read.limit('rpm'),
+      tpm: read.limit('tpm'),
+      windowMs: read.integer('windowMs', 1),
+    }),
+  );
+}
+
+export function parseProviderChanges(body: unknown): ProviderChanges {
+  const read = new Reader(body);
+  return read.done(
+    defined({
+      apiKey: read.nullableString('apiKey'),
+      rpm: read.limit('rpm'),
+      tpm: read.limit('tpm'),
+      windowMs: read.integer('windowMs', 1),
     }),
   );
 }

@@ -13,6 +13,7 @@ import {
   Query,
 } from '@nestjs/common';
 import type { ChatRequestRecord } from '../chat/chat-request-log.js';
+import type { ProviderView } from '../providers/providers.js';
 import type { SandboxSwitches } from '../settings.js';
 import { isTaskState, type TaskDocument } from '../tasks/task.js';
 import type { FaultsView } from '../traffic/faults.js';
@@ -24,6 +25,8 @@ import {
   parseInsert,
   parseLagFault,
   parseLatencyFault,
+  parseProviderChanges,
+  parseProviderLimits,
   parseSeed,
   parseSwitches,
 } from './admin-bodies.js';
@@ -148,6 +151,33 @@ export class AdminController {
   @Patch('settings')
   updateSwitches(@Body() body: unknown): SandboxSwitches {
     return this.admin.updateSwitches(parseSwitches(body));
+  }
+
+  @Get('providers')
+  providers(): Record<string, ProviderView> {
+    return this.admin.providers();
+  }
+
+  @Get('providers/:name')
+  provider(@Param('name') name: string): ProviderView {
+    return this.admin.provider(name);
+  }
+
+  @Post('providers/:name/limits')
+  @HttpCode(200)
+  limitProvider(
+    @Param('name') name: string,
+    @Body() body: unknown,
+  ): ProviderView {
+    return this.admin.configureProvider(name, parseProviderLimits(body));
+  }
+
+  @Patch('providers/:name')
+  configureProvider(
+    @Param('name') name: string,
+    @Body() body: unknown,
+  ): ProviderView {
+    return this.admin.configureProvider(name, parseProviderChanges(body));
   }
 
   @Post('reset')

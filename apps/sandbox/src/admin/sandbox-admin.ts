@@ -1,15 +1,21 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import {
   ChatRequestLog,
   type ChatRequestRecord,
 } from '../chat/chat-request-log.js';
 import { TokenIssuer } from '../issuer/token-issuer.js';
+import {
+  providerProblems,
+  type ProviderChanges,
+} from '../providers/provider-settings.js';
+import { Providers, type ProviderView } from '../providers/providers.js';
 import { SandboxSettings, type SandboxSwitches } from '../settings.js';
 import {
   SandboxStats,
   type CallbackCounters,
   type ChatCounters,
   type EmbeddingCounters,
+  type ProviderCounters,
   type RouteTraffic,
   type TaskCounters,
   type WikidataCounters,
@@ -67,6 +73,8 @@ export interface StatsSnapshot extends TaskCounters {
   chat: ChatCounters;
   /** `GET /w/api.php` (docs/sandbox.md, "The Wikidata stand-in"). */
   wikidata: WikidataCounters;
+  /** Embeddings and chat requests by provider (docs/sandbox.md, "Providers and rate limits"). */
+  providers: Record<string, ProviderCounters>;
   requests: Record<RouteName, RouteTraffic>;
   pickup: PickupLatency | null;
   /** Dispatches to callbacks (`callbacks`). */
@@ -149,6 +157,7 @@ export class SandboxAdmin {
     private readonly callbacks: CallbackDispatcher,
     @Inject(Throttle) private readonly throttle: Throttle,
     @Inject(ChatRequestLog) private readonly chatLog: ChatRequestLog,
+    @Inject(Providers) private readonly providerSet: Providers,
   ) {}
 
   stats(): StatsSnapshot {
@@ -163,6 +172,7 @@ export class SandboxAdmin {
       embeddings: this.counters.embeddingCounters(),
       chat: this.counters.chatCounters(),
       wikidata: this.counters.wikidataCounters(),
+      providers: this.counters.providerCounters(),
       requests,
       pickup: this.pickup(),
       ...this.counters.referenceCounters(),
@@ -279,9 +289,32 @@ export class SandboxAdmin {
     return this.settings.update(changes);
   }
 
+  /** `openai` and every configured provider: key rule, limits and buckets. */
+  providers(): Record<string, ProviderView> {
+    return this.providerSet.list();
+  }
+
+  /** One provider, configured or not; 400 for an invalid name. */
+  provider(name: string): ProviderView {
+    const problems = providerProblems(name, {});
+    if (problems.length) throw new BadRequestException(problems);
+    return this.providerSet.view(name);
+  }
+
+  /** Changes a provider's key rule or limits; new limits start with full buckets. */
+  configureProvider(name: string, changes: ProviderChanges): ProviderView {
+    return this.providerSet.configure(name, changes);
+  }
+
+  /** The clock of the providers' buckets (`performance.now()` without one). */
+  useProviderClock(now?: () => number): void {
+    this.providerSet.useClock(now);
+  }
+
   /**
    * Empties the store, the stats, the faults, the injected callback failures,
-   * the throttle's windows and the chat requests kept; settings and tokens stay.
+   * the throttle's windows, the providers' buckets (full again; their limits
+   * stay) and the chat requests kept; settings and tokens stay.
    */
   reset(): void {
     this.repository.clear();
@@ -290,6 +323,7 @@ export class SandboxAdmin {
     this.faults.reset();
     this.callbacks.reset();
     this.throttle.reset();
+    this.providerSet.reset();
   }
 
   private pickup(): PickupLatency | null {

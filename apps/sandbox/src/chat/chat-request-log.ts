@@ -4,6 +4,8 @@ import { Injectable } from '@nestjs/common';
 export interface ChatRequestRecord {
   /** When it arrived, epoch milliseconds. */
   atMs: number;
+  /** The provider asked: `openai` at `/v1`, `<name>` at `/providers/<name>/v1`. */
+  provider: string;
   /** `null` when the body had no string `model`. */
   model: string | null;
   /** The status answered; `null` until the answer left. */
@@ -40,7 +42,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 export class ChatRequestLog {
   private records: ChatRequestRecord[] = [];
 
-  open(body: unknown): ChatRequestRecord {
+  open(body: unknown, provider: string): ChatRequestRecord {
     const fields = isRecord(body) ? body : {};
     const format = isRecord(fields.response_format)
       ? fields.response_format
@@ -49,6 +51,7 @@ export class ChatRequestLog {
       format && isRecord(format.json_schema) ? format.json_schema : undefined;
     const record: ChatRequestRecord = {
       atMs: Date.now(),
+      provider,
       model: typeof fields.model === 'string' ? fields.model : null,
       status: null,
       responseFormat: typeof format?.type === 'string' ? format.type : null,

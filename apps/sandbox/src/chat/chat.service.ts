@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { checkApiKey } from '../embeddings/api-key.js';
 import { OpenAiError } from '../embeddings/openai-error.js';
-import { SandboxSettings } from '../settings.js';
 import { SandboxStats } from '../stats.js';
 import { Faults, type ChatFaultKind } from '../traffic/faults.js';
 import { isReasoningModel, type ChatRequest } from './chat-request.js';
@@ -60,15 +58,9 @@ export interface ChatOutcome {
 @Injectable()
 export class ChatService {
   constructor(
-    @Inject(SandboxSettings) private readonly settings: SandboxSettings,
     @Inject(SandboxStats) private readonly stats: SandboxStats,
     @Inject(Faults) private readonly faults: Faults,
   ) {}
-
-  /** The same keys as the embeddings endpoint: one provider, one key. */
-  authenticate(authorization: string | undefined): void {
-    checkApiKey(authorization, this.settings.embeddingsApiKey);
-  }
 
   /** OpenAI's 400 for a conversation over the context window. */
   checkContext(conversation: Conversation): void {

@@ -1,8 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
-import { SandboxSettings } from '../settings.js';
 import { SandboxStats } from '../stats.js';
-import { checkApiKey } from './api-key.js';
 import { OpenAiError } from './openai-error.js';
 import { EMBEDDING_MODELS, embeddingVector, toBase64 } from './vectors.js';
 
@@ -35,6 +33,16 @@ interface Input {
   tokens: number;
 }
 
+/** A request once checked: what the rate limits charge and the answer needs. */
+export interface EmbeddingsRequest {
+  model: string;
+  dimensions: number;
+  format: 'float' | 'base64';
+  inputs: Input[];
+  /** The input tokens, as `usage` counts them. */
+  tokens: number;
+}
+
 const isTokenArray = (value: unknown): value is number[] =>
   Array.isArray(value) &&
   value.length > 0 &&
@@ -43,17 +51,10 @@ const isTokenArray = (value: unknown): value is number[] =>
 /** OpenAI's `POST /v1/embeddings`, deterministic and offline. */
 @Injectable()
 export class EmbeddingsService {
-  constructor(
-    @Inject(SandboxSettings) private readonly settings: SandboxSettings,
-    @Inject(SandboxStats) private readonly stats: SandboxStats,
-  ) {}
+  constructor(@Inject(SandboxStats) private readonly stats: SandboxStats) {}
 
-  /** OpenAI's answers to a missing or wrong key; the key itself is never echoed. */
-  authenticate(authorization: string | undefined): void {
-    checkApiKey(authorization, this.settings.embeddingsApiKey);
-  }
-
-  embed(body: unknown): EmbeddingsAnswer {
+  /** Checks a request as OpenAI does (400s and 404s) and counts its tokens. */
+  read(body: unknown): EmbeddingsRequest {
     if (typeof body !== 'object' || body === null || Array.isArray(body))
       throw new OpenAiError(400, 'The request body must be a JSON object.');
     const request = body as Record<string, unknown>;
@@ -79,6 +80,17 @@ export class EmbeddingsService {
         400,
         `Requested ${tokens} tokens, max ${MAX_REQUEST_TOKENS} tokens per request`,
       );
+    return { model, dimensions, format, inputs, tokens };
+  }
+
+  /** The vectors of a request that passed its checks (and its provider's limits). */
+  answer({
+    model,
+    dimensions,
+    format,
+    inputs,
+    tokens,
+  }: EmbeddingsRequest): EmbeddingsAnswer {
     this.stats.embeddedInputs(
       inputs.map(({ key }) => `${model}\u0000${dimensions}\u0000${key}`),
       tokens,

@@ -11,6 +11,8 @@ export const EMBEDDING_MODELS: Readonly<Record<string, EmbeddingModel>> = {
   'text-embedding-3-small': { dimensions: 1536, shortenable: true },
   'text-embedding-3-large': { dimensions: 3072, shortenable: true },
   'text-embedding-ada-002': { dimensions: 1536, shortenable: false },
+  // The real server's default, served there by a local Ollama.
+  'dengcao/Qwen3-Embedding-0.6B:Q8_0': { dimensions: 1024, shortenable: false },
 };
 
 /** xoshiro128** seeded from a SHA-256 digest: the same input always gives the same stream. */

@@ -1,3 +1,5 @@
+import { providerEndpoint } from '../providers/provider-settings.js';
+
 /** Every route the sandbox tells apart in its stats and faults. */
 export const ROUTES = [
   'pending',
@@ -60,18 +62,21 @@ export function routeOf(method: string, path: string): RouteName | undefined {
   if (path === '/oauth2/token' && method === 'POST') return 'token';
   if (path === '/oauth2/introspect') return 'introspection';
   if (path.startsWith('/oauth2/')) return 'issuer';
-  if (path === '/v1/embeddings' && method === 'POST') return 'embeddings';
-  if (path === '/v1/chat/completions' && method === 'POST') return 'chat';
+  const endpoint = providerEndpoint(path);
+  if (endpoint === '/v1/embeddings' && method === 'POST') return 'embeddings';
+  if (endpoint === '/v1/chat/completions' && method === 'POST') return 'chat';
   if (path === WIKIDATA_API_PATH) return 'wikidata';
   return 'other';
 }
 
 /**
  * Routes whose controller takes the error and garbage faults itself, once the
- * request is read, so that their stats can name the model (chat) or the
- * action (Wikidata) of a faulted call. Latency still applies in front.
+ * request is read, so that their stats can name the model (embeddings, chat)
+ * and the provider, or the action (Wikidata), of a faulted call. Latency
+ * still applies in front.
  */
 export const FAULTED_BY_CONTROLLER: ReadonlySet<RouteName> = new Set([
+  'embeddings',
   'chat',
   'wikidata',
 ]);

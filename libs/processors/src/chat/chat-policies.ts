@@ -8,9 +8,6 @@ import {
 import type { OpenAiRetryTiming } from '../embeddings/openai-client.js';
 import type { ChatCallFailure } from './chat-errors.js';
 
-/** `circuit_breaker_state{service="chat"}`. */
-const CHAT_SERVICE: BreakerService = 'chat';
-
 /**
  * Chat requests waiting for a free slot, at most. Callers are tasks in
  * flight (`CONCURRENCY_LIMIT`), far fewer in any sane setting: the bound
@@ -32,6 +29,7 @@ export interface ChatPolicies extends UpstreamPolicies {
  * what the task causes (a refusal, a text too long, an unknown model).
  */
 export function chatPolicies(
+  service: BreakerService,
   settings: ResilienceSettings,
   timing: OpenAiRetryTiming,
   maxConcurrentRequests: number,
@@ -41,7 +39,7 @@ export function chatPolicies(
 ): ChatPolicies {
   const policies = upstreamPolicies(
     {
-      service: CHAT_SERVICE,
+      service,
       settings,
       delays: timing,
       maxRetryAfterMs: timing.maxDelayMs,

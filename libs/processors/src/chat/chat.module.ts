@@ -1,3 +1,4 @@
+import { ProvidersModule } from '../providers/providers.module.js';
 import { Module } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { ServiceConfig } from '@app/config';
@@ -22,6 +23,7 @@ import { OpenAiChatProvider } from './openai-chat-provider.js';
  * its own first), with the same defaults as the embeddings'.
  */
 @Module({
+  imports: [ProvidersModule],
   providers: [
     { provide: OPENAI_CLIENT_FACTORY, useValue: createOpenAiClient },
     { provide: OPENAI_RETRY_TIMING, useValue: DEFAULT_RETRY_TIMING },
@@ -30,7 +32,7 @@ import { OpenAiChatProvider } from './openai-chat-provider.js';
       inject: [ServiceConfig, ModuleRef],
       useFactory: (config: ServiceConfig, moduleRef: ModuleRef) =>
         moduleRef.create<ChatProvider>(
-          config.chat.provider.kind === 'openai'
+          config.chat.provider.kind === 'providers'
             ? OpenAiChatProvider
             : MockChatProvider,
         ),

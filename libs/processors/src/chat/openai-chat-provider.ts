@@ -4,9 +4,12 @@ import {
   CircuitState,
   isBrokenCircuitError,
 } from 'cockatiel';
+import { APIError } from 'openai';
 import type OpenAI from 'openai';
 import type { Counter } from 'prom-client';
-import { ServiceConfig } from '@app/config';
+import { RequestOverBudgetError } from '@app/budgets';
+import { ServiceConfig, type ProviderSettings } from '@app/config';
+import { RequestTooLargeError } from '@app/resilience';
 import { BreakerMonitor, InjectMetric, METRIC } from '@app/observability';
 import {
   OPENAI_CLIENT_FACTORY,
@@ -45,6 +48,26 @@ import {
   strictJsonSchema,
 } from './strict-json-schema.js';
 import { recordChatUsage } from './chat-usage.js';
+import { headersOf } from '../providers/answer-headers.js';
+import { ProviderRoutes } from '../providers/provider-routes.js';
+import { BudgetExhaustedError, SpendGate } from '../providers/spend-gate.js';
+
+/** One provider as the chat sees it: its SDK client, its policies, its key. */
+interface Lane {
+  provider: ProviderSettings;
+  client: OpenAI;
+  policies: ChatPolicies;
+  /** Set while the provider refuses our key: until a call succeeds again. */
+  keyRefusal: string | undefined;
+}
+
+/** The breaker's `service` label: `chat` for OpenAI, `chat_<name>` for the others. */
+const breakerName = (provider: ProviderSettings): string =>
+  provider.name === 'openai' ? 'chat' : `chat_${provider.name}`;
+
+/** Tokens a prompt is taken to hold before any count: 4 characters a token, rounded up. */
+const estimatedTokens = (messages: readonly { content: string }[]): number =>
+  Math.ceil(messages.reduce((sum, { content }) => sum + content.length, 0) / 4);
 
 /** The `status` label of `llm_requests_total` for an answer that is not a chat completion. */
 const INVALID_ANSWER = 'invalid_answer';
@@ -86,8 +109,7 @@ const NO_USAGE: ChatUsage = {
 export class OpenAiChatProvider extends ChatProvider {
   readonly description: string;
   private readonly logger = new Logger(OpenAiChatProvider.name);
-  private readonly client: OpenAI;
-  private readonly policies: ChatPolicies;
+  private readonly lanes = new Map<string, Lane>();
   private readonly timeoutMs: number;
   private readonly modelLabel: (model: string) => string;
   /** Each schema converted once, for the life of the schema object. */
@@ -97,9 +119,6 @@ export class OpenAiChatProvider extends ChatProvider {
   >();
   /** Models that refused `temperature: 0`: at most MAX_REMEMBERED_MODELS. */
   private readonly noTemperature = new Set<string>();
-  /** Set while the provider refuses our key: until a call succeeds again. */
-  private keyRefusal: string | undefined;
-
   constructor(
     config: ServiceConfig,
     @Inject(OPENAI_CLIENT_FACTORY) createClient: OpenAiClientFactory,
@@ -109,35 +128,52 @@ export class OpenAiChatProvider extends ChatProvider {
     private readonly requests: Counter<'model' | 'status'>,
     @InjectMetric(METRIC.llmTokens)
     private readonly tokens: Counter<'model' | 'type'>,
+    @InjectMetric(METRIC.providerRequests)
+    private readonly providerRequests: Counter<'provider' | 'kind' | 'status'>,
+    private readonly routes: ProviderRoutes,
+    private readonly gate: SpendGate,
   ) {
     super();
-    const { provider, baseUrl, timeoutMs, defaultModel } = config.chat;
-    if (provider.kind !== 'openai') {
-      throw new Error('OpenAiChatProvider needs an OpenAI API key');
+    const { provider, timeoutMs, defaultModel } = config.chat;
+    if (provider.kind !== 'providers') {
+      throw new Error('OpenAiChatProvider needs a provider to call');
     }
     // The configuration keeps only the origin and path: no credentials.
-    this.description = `openai chat at ${baseUrl}: ${provider.reason}`;
+    this.description = `${routes.providers
+      .map(({ name, baseUrl }) => `${name} chat at ${baseUrl}`)
+      .join(', ')}: ${provider.reason}`;
     this.timeoutMs = timeoutMs;
     this.modelLabel = chatModelLabeller(defaultModel);
-    this.client = createClient({
-      apiKey: provider.apiKey,
-      baseURL: baseUrl,
-      timeout: timeoutMs,
-      maxRetries: 0,
-    });
-    this.policies = chatPolicies(
-      config.resilience,
-      timing,
-      config.chat.maxConcurrentRequests,
-      (error) => this.classify(error),
-      this.logger,
-      breakers,
-    );
+    for (const settings of routes.providers) {
+      this.lanes.set(settings.name, {
+        provider: settings,
+        client: createClient({
+          // Servers without keys (Ollama) take any; the SDK needs one.
+          apiKey: settings.apiKey ?? 'none',
+          baseURL: settings.baseUrl,
+          timeout: timeoutMs,
+          maxRetries: 0,
+        }),
+        policies: chatPolicies(
+          breakerName(settings),
+          config.resilience,
+          timing,
+          config.chat.maxConcurrentRequests,
+          (error) => this.classify(error),
+          this.logger,
+          breakers,
+        ),
+        keyRefusal: undefined,
+      });
+    }
   }
 
   async complete<T>(request: ChatRequest<T>): Promise<ChatAnswer<T>> {
+    const lane = this.laneFor(request.model);
     try {
-      return await this.policies.bulkhead.execute(() => this.answer(request));
+      return await lane.policies.bulkhead.execute(() =>
+        this.answer(lane, request),
+      );
     } catch (error) {
       if (error instanceof BulkheadRejectedError) {
         throw new ChatProviderError(
@@ -150,22 +186,41 @@ export class OpenAiChatProvider extends ChatProvider {
   }
 
   assertReady(): void {
-    if (this.keyRefusal) throw new Error(this.keyRefusal);
-    if (this.policies.breaker.state === CircuitState.Open) {
-      throw new Error('the chat circuit breaker is open');
+    for (const lane of this.lanes.values()) {
+      if (lane.keyRefusal) throw new Error(lane.keyRefusal);
+      if (lane.policies.breaker.state === CircuitState.Open) {
+        throw new Error(
+          `the ${breakerName(lane.provider)} circuit breaker is open`,
+        );
+      }
     }
   }
 
+  private laneFor(model: string): Lane {
+    const provider = this.routes.providerFor(model);
+    const lane = provider && this.lanes.get(provider.name);
+    if (!lane) {
+      throw new ChatProviderError(
+        'unknown_model',
+        `no provider serves model "${model}": MODEL_ROUTES matches it with no pattern, and openai has no OPENAI_API_KEY`,
+      );
+    }
+    return lane;
+  }
+
   /** The answer, asking once more when the first strays from the schema. */
-  private async answer<T>(request: ChatRequest<T>): Promise<ChatAnswer<T>> {
-    const first = await this.ask(request);
+  private async answer<T>(
+    lane: Lane,
+    request: ChatRequest<T>,
+  ): Promise<ChatAnswer<T>> {
+    const first = await this.ask(lane, request);
     let usage = addUsage(NO_USAGE, first.usage);
     let reply = first;
     if (first.kind === 'off_schema') {
       this.logger.warn(
         `${first.message} (model ${shownModel(request.model)}); asking once more`,
       );
-      reply = await this.ask(request);
+      reply = await this.ask(lane, request);
       usage = addUsage(usage, reply.usage);
     }
     switch (reply.kind) {
@@ -187,33 +242,34 @@ export class OpenAiChatProvider extends ChatProvider {
    * One request through the retry layer; sent once more without
    * `temperature` when the model refuses it.
    */
-  private async ask<T>(request: ChatRequest<T>): Promise<Reply<T>> {
+  private async ask<T>(lane: Lane, request: ChatRequest<T>): Promise<Reply<T>> {
     const schema = this.strictSchema(request.schema);
     const temperature = this.takesTemperature(request.model);
     try {
-      return await this.attempt(request, schema, temperature);
+      return await this.attempt(lane, request, schema, temperature);
     } catch (error) {
       if (!temperature || !this.classify(error)?.temperatureRefused) {
-        throw this.translate(error, request.model);
+        throw this.translate(lane, error, request.model);
       }
       this.rememberNoTemperature(request.model);
     }
     try {
-      return await this.attempt(request, schema, false);
+      return await this.attempt(lane, request, schema, false);
     } catch (error) {
-      throw this.translate(error, request.model);
+      throw this.translate(lane, error, request.model);
     }
   }
 
   private async attempt<T>(
+    lane: Lane,
     request: ChatRequest<T>,
     schema: JsonSchemaObject,
     temperature: boolean,
   ): Promise<Reply<T>> {
-    const reply = await this.policies.retryThroughBreaker.execute(() =>
-      this.send(request, schema, temperature),
+    const reply = await lane.policies.retryThroughBreaker.execute(() =>
+      this.send(lane, request, schema, temperature),
     );
-    this.keyAccepted();
+    this.keyAccepted(lane);
     return reply;
   }
 
@@ -224,6 +280,7 @@ export class OpenAiChatProvider extends ChatProvider {
    * tokens whatever it is: they are paid for.
    */
   private async send<T>(
+    lane: Lane,
     request: ChatRequest<T>,
     schema: JsonSchemaObject,
     temperature: boolean,
@@ -245,24 +302,56 @@ export class OpenAiChatProvider extends ChatProvider {
       // The same text, the same answer, as far as a model allows.
       ...(temperature ? { temperature: 0 } : {}),
     };
+    const provider = lane.provider.name;
+    const promptTokens = estimatedTokens(request.messages);
+    const admission = await this.gate.admit({
+      provider,
+      model,
+      tokens: promptTokens + maxTokens,
+    });
     try {
-      const answer: unknown = await this.client.chat.completions.create(body);
-      const reading = readChatCompletion(answer);
+      const { data: answer, response } = await lane.client.chat.completions
+        .create(body)
+        .withResponse();
+      admission.answered(response.status, headersOf(response.headers));
+      const reading = readChatCompletion(answer as unknown);
       recordChatUsage(this.tokens, labels.model, reading.usage);
+      await admission.settle({
+        promptTokens: reading.usage.promptTokens ?? promptTokens,
+        completionTokens: reading.usage.completionTokens ?? maxTokens,
+      });
       const verdict = judgeCompletion(reading, request.schema, maxTokens);
-      this.requests.inc({ ...labels, status: VERDICT_STATUS[verdict.kind] });
+      this.count(lane, labels, VERDICT_STATUS[verdict.kind]);
       return { ...verdict, usage: reading.usage };
     } catch (caught) {
+      if (caught instanceof APIError && caught.status !== undefined) {
+        admission.answered(caught.status, headersOf(caught.headers));
+      }
       // The SDK parses a JSON answer whole: a SyntaxError is the body's.
       // Its message quotes the body, which is not repeated.
       const error =
         caught instanceof SyntaxError
           ? new InvalidChatAnswerError('the body is not JSON')
           : caught;
+      // An answer that was had, however wrong, was paid for.
+      if (error instanceof InvalidChatAnswerError) {
+        await admission.settle({ promptTokens, completionTokens: maxTokens });
+      } else {
+        await admission.cancel();
+      }
       const failure = this.classify(error, model);
-      this.requests.inc({ ...labels, status: failure?.label ?? 'error' });
+      this.count(lane, labels, failure?.label ?? 'error');
       throw error;
     }
+  }
+
+  private count(lane: Lane, labels: { model: string }, status: string): void {
+    this.requests.inc({ ...labels, status });
+    this.providerRequests.inc({
+      provider: lane.provider.name,
+      kind: 'chat',
+      status,
+    });
   }
 
   private classify(error: unknown, model = ''): ChatCallFailure | undefined {
@@ -281,16 +370,27 @@ export class OpenAiChatProvider extends ChatProvider {
     return classifyChatCall(error, { model, timeoutMs: this.timeoutMs });
   }
 
-  private translate(error: unknown, model: string): unknown {
+  private translate(lane: Lane, error: unknown, model: string): unknown {
+    if (error instanceof BudgetExhaustedError) {
+      return new ChatProviderError('unavailable', error.message);
+    }
+    // Larger than a whole budget, or than the provider takes a minute: it
+    // can never be sent, so the task fails rather than loops.
+    if (
+      error instanceof RequestOverBudgetError ||
+      error instanceof RequestTooLargeError
+    ) {
+      return new ChatProviderError('text_too_long', error.message);
+    }
     if (isBrokenCircuitError(error)) {
       return new ChatProviderError(
         'unavailable',
-        'the chat circuit breaker is open after repeated failures',
+        `the ${breakerName(lane.provider)} circuit breaker is open after repeated failures`,
       );
     }
     const failure = this.classify(error, model);
     if (!failure) return error;
-    if (failure.kind === 'key_refused') this.keyRefused(failure.message);
+    if (failure.kind === 'key_refused') this.keyRefused(lane, failure.message);
     else if (failure.label === INVALID_ANSWER) {
       this.logger.warn(`${failure.message}; the task is released`);
     } else if (failure.kind === 'unavailable' && !failure.retryable) {
@@ -335,17 +435,21 @@ export class OpenAiChatProvider extends ChatProvider {
     );
   }
 
-  private keyRefused(message: string): void {
-    if (this.keyRefusal) return;
-    this.keyRefusal = message;
+  private keyRefused(lane: Lane, message: string): void {
+    if (lane.keyRefusal) return;
+    lane.keyRefusal = message;
+    const at =
+      lane.provider.name === 'openai' ? '' : ` at ${lane.provider.name}`;
     this.logger.error(
-      `${message}. No chat answer can be had: tasks are released, not failed, until the key is accepted.`,
+      `${message}. No chat answer can be had${at}: tasks are released, not failed, until the key is accepted.`,
     );
   }
 
-  private keyAccepted(): void {
-    if (!this.keyRefusal) return;
-    this.keyRefusal = undefined;
-    this.logger.log('the chat provider accepts our API key again');
+  private keyAccepted(lane: Lane): void {
+    if (!lane.keyRefusal) return;
+    lane.keyRefusal = undefined;
+    const at =
+      lane.provider.name === 'openai' ? '' : ` at ${lane.provider.name}`;
+    this.logger.log(`the chat provider${at} accepts our API key again`);
   }
 }

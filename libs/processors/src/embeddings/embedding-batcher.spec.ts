@@ -163,9 +163,20 @@ describe('EmbeddingBatcher', () => {
         model: 'text-embedding-3-small',
         dimensions: undefined,
         inputs: ['a', 'd'],
+        tokens: 2,
       },
-      { model: 'text-embedding-3-small', dimensions: 256, inputs: ['b', 'e'] },
-      { model: 'text-embedding-3-large', dimensions: undefined, inputs: ['c'] },
+      {
+        model: 'text-embedding-3-small',
+        dimensions: 256,
+        inputs: ['b', 'e'],
+        tokens: 2,
+      },
+      {
+        model: 'text-embedding-3-large',
+        dimensions: undefined,
+        inputs: ['c'],
+        tokens: 1,
+      },
     ]);
   });
 

@@ -5,10 +5,7 @@ import { InjectMetric, METRIC } from '@app/observability';
 import type { TokenUsage } from '../task-processor.js';
 import { apportion } from './apportion.js';
 import { BatchTimer } from './batch-timer.js';
-import {
-  MAX_INPUTS_PER_REQUEST,
-  MAX_TOKENS_PER_REQUEST,
-} from './embedding-models.js';
+import { MAX_INPUTS_PER_REQUEST } from './embedding-models.js';
 import {
   EmbeddingProvider,
   EmbeddingProviderError,
@@ -131,14 +128,15 @@ export class EmbeddingBatcher implements OnModuleDestroy {
   private fits(batch: Batch, item: BatchItem): boolean {
     return (
       batch.entries.length < this.maxInputs &&
-      batch.tokens + item.tokens <= MAX_TOKENS_PER_REQUEST
+      batch.tokens + item.tokens <=
+        this.provider.maxRequestTokens(batch.key.model)
     );
   }
 
   private isFull(batch: Batch): boolean {
     return (
       batch.entries.length >= this.maxInputs ||
-      batch.tokens >= MAX_TOKENS_PER_REQUEST
+      batch.tokens >= this.provider.maxRequestTokens(batch.key.model)
     );
   }
 
@@ -185,6 +183,7 @@ export class EmbeddingBatcher implements OnModuleDestroy {
         model,
         dimensions,
         inputs: batch.entries.map(({ item }) => item.text),
+        tokens: batch.tokens,
       });
       this.deliver(batch, response);
     } catch (error) {

@@ -38,6 +38,11 @@ export interface EmbeddingModel {
 const KNOWN_MODELS: Readonly<Record<string, EmbeddingModel>> = {
   'text-embedding-3-small': { dimensions: 1_536, shortenable: true },
   'text-embedding-3-large': { dimensions: 3_072, shortenable: true },
+  // The real server's default model, which a local Ollama serves.
+  'dengcao/Qwen3-Embedding-0.6B:Q8_0': {
+    dimensions: 1_024,
+    shortenable: false,
+  },
   'text-embedding-ada-002': { dimensions: 1_536, shortenable: false },
 };
 

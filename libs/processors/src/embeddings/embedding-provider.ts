@@ -1,11 +1,14 @@
 import { UpstreamError } from '@app/resilience';
 import type { TokenUsage } from '../task-processor.js';
+import { MAX_TOKENS_PER_REQUEST } from './embedding-models.js';
 
 /** One embeddings request: every input shares the model and dimensions. */
 export interface EmbeddingRequest {
   model: string;
   dimensions?: number;
   inputs: readonly string[];
+  /** cl100k_base tokens of the inputs together, counted beforehand. */
+  tokens: number;
 }
 
 export interface EmbeddingResponse {
@@ -71,4 +74,12 @@ export abstract class EmbeddingProvider {
 
   /** Readiness: throws an Error saying why the provider cannot work now. */
   abstract assertReady(): void;
+
+  /**
+   * The most tokens one request for `model` may carry: OpenAI's 300,000,
+   * or less when the provider serving the model takes fewer a minute.
+   */
+  maxRequestTokens(_model: string): number {
+    return MAX_TOKENS_PER_REQUEST;
+  }
 }

@@ -137,6 +137,7 @@ describe('mock embeddings', () => {
     const { usage } = await app.get(EmbeddingProvider).embed({
       model: 'text-embedding-3-small',
       inputs: [text],
+      tokens,
     });
     expect(usage).toBeUndefined();
     await app.close();

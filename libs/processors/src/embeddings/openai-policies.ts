@@ -8,7 +8,8 @@ import type { OpenAiRetryTiming } from './openai-client.js';
 import type { CallFailure } from './openai-errors.js';
 
 /**
- * The one retry layer of embeddings requests, and the `openai` breaker.
+ * The one retry layer of embeddings requests, and the provider's breaker
+ * (`openai` for OpenAI).
  * Retries: what `classify` calls retryable, pausing as `retry-after-ms` /
  * `retry-after` ask (a longer pause than `maxDelayMs` ends the retries) or
  * exponentially. Breaker: opens on outages and on our key being refused,
@@ -16,6 +17,7 @@ import type { CallFailure } from './openai-errors.js';
  * provider's).
  */
 export function openAiPolicies(
+  service: string,
   settings: ResilienceSettings,
   timing: OpenAiRetryTiming,
   classify: (error: unknown) => CallFailure | undefined,
@@ -24,7 +26,7 @@ export function openAiPolicies(
 ): UpstreamPolicies {
   return upstreamPolicies(
     {
-      service: 'openai',
+      service,
       settings,
       delays: timing,
       maxRetryAfterMs: timing.maxDelayMs,

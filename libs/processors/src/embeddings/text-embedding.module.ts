@@ -1,3 +1,4 @@
+import { ProvidersModule } from '../providers/providers.module.js';
 import { Module } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { ServiceConfig } from '@app/config';
@@ -27,6 +28,7 @@ import { Cl100kTokenCounter, TokenCounter } from './token-counter.js';
  * is built: the OpenAI one cannot exist without a key.
  */
 @Module({
+  imports: [ProvidersModule],
   providers: [
     { provide: BatchTimer, useClass: SystemBatchTimer },
     { provide: OPENAI_CLIENT_FACTORY, useValue: createOpenAiClient },
@@ -36,7 +38,7 @@ import { Cl100kTokenCounter, TokenCounter } from './token-counter.js';
       inject: [ServiceConfig, ModuleRef],
       useFactory: (config: ServiceConfig, moduleRef: ModuleRef) =>
         moduleRef.create<EmbeddingProvider>(
-          config.embeddings.provider.kind === 'openai'
+          config.embeddings.provider.kind === 'providers'
             ? OpenAiEmbeddingProvider
             : MockEmbeddingProvider,
         ),

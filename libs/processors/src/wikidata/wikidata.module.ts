@@ -30,7 +30,7 @@ import { WikidataStatus } from './wikidata-status.js';
       inject: [ServiceConfig, ModuleRef],
       useFactory: (config: ServiceConfig, moduleRef: ModuleRef) =>
         moduleRef.create<WikidataClient>(
-          config.chat.provider.kind === 'openai'
+          config.chat.provider.kind === 'providers'
             ? HttpWikidataClient
             : MockWikidataClient,
         ),

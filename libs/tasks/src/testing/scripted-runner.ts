@@ -1,3 +1,4 @@
+import type { WorkPause } from '@app/processors';
 import type { RunResult, TaskOutcome } from '../task-outcome.js';
 import type { TaskRunner } from '../task-runner.js';
 import { type TakenTask, idOf } from '../taken-task.js';
@@ -13,7 +14,14 @@ export class ScriptedRunner {
   readonly started: { id: string; cycle: number }[] = [];
   private readonly open = new Map<string, (result: RunResult) => void>();
 
+  /** What `workPause()` answers: set it to pause the poller as a used-up budget would. */
+  pause: WorkPause = { kind: 'open' };
+
   constructor(private readonly api: FakeTasksApiClient) {}
+
+  workPause(): WorkPause {
+    return this.pause;
+  }
 
   /** The poller's view: it injects a TaskRunner. */
   asTaskRunner(): TaskRunner {
