@@ -1,4 +1,8 @@
-import type { BudgetLimit, BudgetPeriod } from '@app/config';
+import {
+  type BudgetLimit,
+  type BudgetPeriod,
+  matchesModelPattern,
+} from '@app/config';
 import { type CalendarPeriod, calendarPeriod } from './calendar-period.js';
 
 /** Micro-dollars per US dollar: USD budgets are counted in whole micro-dollars. */
@@ -19,15 +23,6 @@ const dollars = new Intl.NumberFormat('en-US', {
   minimumFractionDigits: 2,
   maximumFractionDigits: 6,
 });
-
-/** `*` any run of characters, everything else itself, the whole name (as in `MODEL_ROUTES`). */
-const compilePattern = (pattern: string): RegExp =>
-  new RegExp(
-    `^${pattern
-      .split('*')
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
-  );
 
 /**
  * The `scope` label of a budget's gauges: `all`, `provider:openai`,
@@ -50,15 +45,12 @@ export const budgetScopeLabel = ({ provider, model }: BudgetLimit): string => {
 export class CountedBudget {
   /** The limit in points. */
   readonly points: number;
-  private readonly modelPattern: RegExp | undefined;
 
   constructor(readonly limit: BudgetLimit) {
     this.points =
       limit.unit === 'tokens'
         ? limit.limit
         : Math.round(limit.limit * MICRO_USD_PER_USD);
-    this.modelPattern =
-      limit.model === undefined ? undefined : compilePattern(limit.model);
   }
 
   /** Whether it counts only some requests (a provider's, some models'); unscoped ones count all. */
@@ -70,7 +62,8 @@ export class CountedBudget {
   appliesTo({ provider, model }: { provider: string; model: string }): boolean {
     return (
       (this.limit.provider === undefined || this.limit.provider === provider) &&
-      (this.modelPattern === undefined || this.modelPattern.test(model))
+      (this.limit.model === undefined ||
+        matchesModelPattern(this.limit.model, model))
     );
   }
 

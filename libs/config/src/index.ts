@@ -14,4 +14,5 @@ export {
   type BudgetUnit,
   type ModelRoute,
   type ProviderSettings,
+  matchesModelPattern,
 } from './provider-settings.js';

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { matchesModelPattern } from './provider-settings.js';
 import { ServiceConfig } from './service-config.js';
 import { VALID_ENVIRONMENT, configurationProblems } from './testing/index.js';
 
@@ -250,5 +251,31 @@ describe('providers, routes and budgets', () => {
         'BUDGET_FILE budgets[13] has the same period, unit, provider and model as BUDGET_FILE budgets[12]: one budget each',
       ]);
     });
+  });
+});
+
+describe('matchesModelPattern', () => {
+  it.each([
+    ['dengcao/*', 'dengcao/Qwen3-Embedding-0.6B:Q8_0', true],
+    ['dengcao/*', 'xdengcao/a', false],
+    ['text-embedding-3-*', 'text-embedding-3-small', true],
+    ['text-embedding-3-*', 'text-embedding-3.small', false],
+    ['*', '', true],
+    ['gpt-*-mini', 'gpt-4o-mini', true],
+    ['gpt-*-mini', 'gpt-4o-mini-2024', false],
+    ['*q8', 'nomic-q8', true],
+    ['a*b*c', 'abxbc', true],
+    ['a*b*c', 'acb', false],
+    ['exact', 'exact', true],
+    ['exact', 'exactly', false],
+  ])('%s against %s: %s', (pattern, name, expected) => {
+    expect(matchesModelPattern(pattern, name)).toBe(expected);
+  });
+
+  it('answers a hostile name against a pattern of many stars without backtracking for ever', () => {
+    const pattern = `${'a*'.repeat(20)}b`;
+    // A regular expression of the same shape takes exponential time here.
+    expect(matchesModelPattern(pattern, 'a'.repeat(50_000))).toBe(false);
+    expect(matchesModelPattern(pattern, `${'a'.repeat(50_000)}b`)).toBe(true);
   });
 });

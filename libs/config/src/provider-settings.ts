@@ -403,3 +403,34 @@ export function readProvidersAndBudgets(
     store: budgetStore(env, problems),
   };
 }
+
+/**
+ * Whether `name` matches `pattern`, where `*` stands for any run of
+ * characters and everything else for itself, over the whole name (the
+ * patterns of `MODEL_ROUTES` and `BUDGET_FILE`). Names come from tasks: a
+ * greedy match with one backtracking point takes at most
+ * name × pattern steps, never the exponential time a regular expression of
+ * several `*` can take on a hostile name.
+ */
+export function matchesModelPattern(pattern: string, name: string): boolean {
+  let p = 0;
+  let n = 0;
+  let star = -1;
+  let resumeAt = 0;
+  while (n < name.length) {
+    if (pattern[p] === '*') {
+      star = p++;
+      resumeAt = n;
+    } else if (p < pattern.length && pattern[p] === name[n]) {
+      p++;
+      n++;
+    } else if (star !== -1) {
+      p = star + 1;
+      n = ++resumeAt;
+    } else {
+      return false;
+    }
+  }
+  while (pattern[p] === '*') p++;
+  return p === pattern.length;
+}

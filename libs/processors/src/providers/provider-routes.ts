@@ -1,19 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { ServiceConfig, type ProviderSettings } from '@app/config';
-
-interface CompiledRoute {
-  pattern: RegExp;
-  provider: ProviderSettings;
-}
-
-/** `*` any run of characters, everything else itself, the whole name. */
-const compile = (pattern: string): RegExp =>
-  new RegExp(
-    `^${pattern
-      .split('*')
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
-  );
+import {
+  type ModelRoute,
+  type ProviderSettings,
+  ServiceConfig,
+  matchesModelPattern,
+} from '@app/config';
 
 /**
  * Which provider serves a model: the first `MODEL_ROUTES` pattern that
@@ -23,25 +14,25 @@ const compile = (pattern: string): RegExp =>
 @Injectable()
 export class ProviderRoutes {
   readonly providers: readonly ProviderSettings[];
-  private readonly routes: readonly CompiledRoute[];
+  private readonly routes: readonly (ModelRoute & {
+    settings: ProviderSettings;
+  })[];
   private readonly fallback: ProviderSettings | undefined;
 
   constructor(config: ServiceConfig) {
     this.providers = config.providers.list;
     const byName = new Map(this.providers.map((p) => [p.name, p]));
-    this.routes = config.providers.routes.flatMap(({ pattern, provider }) => {
-      const settings = byName.get(provider);
-      return settings
-        ? [{ pattern: compile(pattern), provider: settings }]
-        : [];
+    this.routes = config.providers.routes.flatMap((route) => {
+      const settings = byName.get(route.provider);
+      return settings ? [{ ...route, settings }] : [];
     });
     this.fallback = byName.get('openai');
   }
 
   providerFor(model: string): ProviderSettings | undefined {
     return (
-      this.routes.find(({ pattern }) => pattern.test(model))?.provider ??
-      this.fallback
+      this.routes.find(({ pattern }) => matchesModelPattern(pattern, model))
+        ?.settings ?? this.fallback
     );
   }
 }
