@@ -1,12 +1,12 @@
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
+import {
+  type RecordedStubRequest,
+  ScriptedOpenAiServer,
+  type ScriptedReply,
+  errorReply,
+} from './scripted-openai-server.js';
+
+export { type ScriptedReply, errorReply } from './scripted-openai-server.js';
 
 /** The body of `POST /v1/embeddings` (docs/contract.md §3). */
 export interface EmbeddingsBody {
@@ -16,22 +16,7 @@ export interface EmbeddingsBody {
   encoding_format?: 'float' | 'base64';
 }
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: EmbeddingsBody | undefined;
-  /** `performance.now()` when the request arrived. */
-  receivedAt: number;
-}
-
-/** One scripted answer; `hang` never answers (for client timeouts). */
-export interface ScriptedReply {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-  hang?: boolean;
-}
+export type RecordedRequest = RecordedStubRequest<EmbeddingsBody>;
 
 export interface OpenAiStubOptions {
   /** The one key accepted; any other gets 401. Any key when omitted. */
@@ -46,24 +31,6 @@ export interface OpenAiStubOptions {
   /** Lists `data` last input first (clients must order by `index`). */
   reversed?: boolean;
 }
-
-/** An OpenAI-style error answer. */
-export const errorReply = (
-  status: number,
-  message: string,
-  extra: { code?: string; headers?: Record<string, string> } = {},
-): ScriptedReply => ({
-  status,
-  headers: extra.headers,
-  body: {
-    error: {
-      message,
-      type: status === 429 ? 'requests' : 'invalid_request_error',
-      param: null,
-      code: extra.code ?? null,
-    },
-  },
-});
 
 /**
  * The vector the stub answers for `text`: deterministic, and exact in
@@ -91,47 +58,22 @@ const toBase64 = (vector: Float32Array): string =>
  * every request, and misbehaves on request (scripted replies, rejected
  * inputs, a refused key, answers held back).
  */
-export class OpenAiStub {
-  readonly requests: RecordedRequest[] = [];
-  /** Most requests answered at once so far. */
-  maxInFlight = 0;
-  private inFlight = 0;
-  private readonly scripted: ScriptedReply[] = [];
+export class OpenAiStub extends ScriptedOpenAiServer<EmbeddingsBody> {
   private rejected?: (input: string) => boolean;
-  private gate?: { opened: Promise<void>; open: () => void };
-  private readonly hung = new Set<ServerResponse>();
-  private readonly arrivals = new Set<() => void>();
 
-  private constructor(
-    private readonly server: Server,
-    private readonly options: OpenAiStubOptions,
-  ) {}
-
-  static async start(options: OpenAiStubOptions = {}): Promise<OpenAiStub> {
-    let stub: OpenAiStub | undefined;
-    const server = createServer((req, res) => void stub!.handle(req, res));
-    stub = new OpenAiStub(server, options);
-    await new Promise<void>((resolve) =>
-      server.listen(0, '127.0.0.1', resolve),
-    );
-    return stub;
+  private constructor(private readonly options: OpenAiStubOptions) {
+    super();
   }
 
-  /** What `OPENAI_BASE_URL` should be. */
-  get baseUrl(): string {
-    const { port } = this.server.address() as AddressInfo;
-    return `http://127.0.0.1:${port}/v1`;
+  static async start(options: OpenAiStubOptions = {}): Promise<OpenAiStub> {
+    const stub = new OpenAiStub(options);
+    await stub.listen();
+    return stub;
   }
 
   /** The inputs of every embeddings request, in arrival order. */
   get batches(): string[][] {
     return this.requests.map(({ body }) => (body ? [body.input].flat() : []));
-  }
-
-  /** Answers the next requests with these, in order, then as usual. */
-  reply(...replies: ScriptedReply[]): this {
-    this.scripted.push(...replies);
-    return this;
   }
 
   /** Answers 400 to any request with an input matching, as OpenAI does. */
@@ -140,80 +82,8 @@ export class OpenAiStub {
     return this;
   }
 
-  /** Holds every answer back until `release()`. */
-  hold(): this {
-    let open!: () => void;
-    const opened = new Promise<void>((resolve) => (open = resolve));
-    this.gate = { opened, open };
-    return this;
-  }
-
-  release(): void {
-    this.gate?.open();
-    this.gate = undefined;
-  }
-
-  /** Resolves once `count` requests have arrived (bounded by the test's timeout). */
-  waitForRequests(count: number): Promise<void> {
-    return new Promise((resolve) => {
-      const check = () => {
-        if (this.requests.length < count) return;
-        this.arrivals.delete(check);
-        resolve();
-      };
-      this.arrivals.add(check);
-      check();
-    });
-  }
-
-  async close(): Promise<void> {
-    this.release();
-    this.hung.forEach((res) => res.destroy());
-    this.server.closeAllConnections();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse) {
-    const raw = await readBody(req);
-    const path = (req.url ?? '').split('?')[0];
-    let body: EmbeddingsBody | undefined;
-    try {
-      body = raw ? (JSON.parse(raw) as EmbeddingsBody) : undefined;
-    } catch {
-      body = undefined;
-    }
-    const request: RecordedRequest = {
-      method: req.method ?? '',
-      path,
-      headers: req.headers,
-      body,
-      receivedAt: performance.now(),
-    };
-    this.requests.push(request);
-    this.arrivals.forEach((check) => check());
-    this.inFlight += 1;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    try {
-      await this.gate?.opened;
-      const reply = this.answer(request);
-      if (reply.hang) {
-        this.hung.add(res);
-        return;
-      }
-      res.writeHead(reply.status, {
-        'content-type': 'application/json',
-        ...reply.headers,
-      });
-      res.end(JSON.stringify(reply.body ?? {}));
-    } finally {
-      this.inFlight -= 1;
-    }
-  }
-
-  private answer(request: RecordedRequest): ScriptedReply {
+  protected answer(request: RecordedRequest): ScriptedReply {
     const { headers, path, method, body } = request;
-    const scripted = this.scripted.shift();
-    if (scripted) return scripted;
     if (method !== 'POST' || path !== '/v1/embeddings') {
       return errorReply(404, `Unknown request URL: ${method} ${path}`);
     }
@@ -265,10 +135,4 @@ export class OpenAiStub {
       usage: { prompt_tokens: tokens, total_tokens: tokens },
     };
   }
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
